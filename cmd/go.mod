@@ -1,0 +1,3 @@
+module github.com/awskeep/awskeep/cmd
+
+go 1.26

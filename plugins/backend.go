@@ -1,0 +1,135 @@
+package plugins
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// MaxMessageSize is the largest message a Backend must accept for HMAC, in bytes. A SigV4
+// date is 8 bytes; the limit leaves room for other uses without turning the device into a
+// bulk MAC engine. Larger messages are refused with ErrMessageTooLarge.
+const MaxMessageSize = 4096
+
+// Backend is a store of non-extractable HMAC-SHA256 keys on one kind of device.
+//
+// Every method takes a Key naming the key and carrying the resolved PIN or password. A method
+// must honour ctx: return promptly with ctx.Err() once it is done. Errors should wrap one of
+// the sentinels in errors.go so the host can tell the user what to do. Implementations must be
+// safe for concurrent use.
+type Backend interface {
+	// Info describes the backend. It must not touch the device.
+	Info(ctx context.Context) (Info, error)
+	// HMAC returns HMAC-SHA256(key, message) computed by the device. message may be empty
+	// and is at most MaxMessageSize bytes.
+	HMAC(ctx context.Context, key Key, message []byte) ([]byte, error)
+	// ImportKey stores material as a non-extractable, sign-only HMAC key. It returns
+	// ErrKeyExists if the key is there already, unless opts.Overwrite is set.
+	ImportKey(ctx context.Context, key Key, material []byte, opts ImportOptions) error
+	// DescribeKey reports what the device says about the key. A missing key is not an
+	// error: the description says Exists false.
+	DescribeKey(ctx context.Context, key Key) (KeyDescription, error)
+	// DeleteKey removes the key. It returns ErrKeyNotFound if there is none.
+	DeleteKey(ctx context.Context, key Key) error
+}
+
+// Key names a key and carries what is needed to use it.
+type Key struct {
+	// URI is the key URI with pin-value and pin-source removed (see package keyuri).
+	URI string
+	// PIN is the PIN or password the host resolved for the URI, empty if none. It is never
+	// printed by String, GoString or LogValue.
+	PIN string
+}
+
+// String returns the URI; the PIN is never printed.
+func (k Key) String() string { return k.URI }
+
+// GoString keeps %#v from printing the PIN.
+func (k Key) GoString() string {
+	return fmt.Sprintf("plugins.Key{URI: %q, PIN: %s}", k.URI, redacted(k.PIN))
+}
+
+// LogValue keeps slog from printing the PIN.
+func (k Key) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("uri", k.URI), slog.String("pin", redacted(k.PIN)))
+}
+
+// Format makes every fmt verb go through String or GoString.
+func (k Key) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, k.GoString())
+		return
+	}
+	fmt.Fprint(f, k.String())
+}
+
+func redacted(pin string) string {
+	if pin == "" {
+		return `""`
+	}
+	return "[redacted]"
+}
+
+// ImportOptions modify ImportKey.
+type ImportOptions struct {
+	// Overwrite replaces an existing key with the same name instead of failing with
+	// ErrKeyExists.
+	Overwrite bool
+}
+
+// Info describes a backend.
+type Info struct {
+	// Name is the backend's short name, e.g. "pkcs11"; the plugin binary is
+	// "awskeep-plugin-" + Name.
+	Name string
+	// Version is the backend's own version, free form (semantic versioning recommended).
+	Version string
+	// ProtocolVersion is the contract version the backend implements, "1.0" for this one.
+	ProtocolVersion string
+	// Schemes lists the key URI schemes the backend serves, e.g. ["pkcs11"].
+	Schemes []string
+	// Capabilities lists optional features; see the Capability constants.
+	Capabilities []string
+}
+
+// Capability names for Info.Capabilities.
+const (
+	// CapabilityNonExtractable says DescribeKey reports the device's own extractable and
+	// sensitive flags (as opposed to a software store that cannot enforce them).
+	CapabilityNonExtractable = "non-extractable"
+	// CapabilityPIN says keys are protected by a PIN or password that the backend checks.
+	CapabilityPIN = "pin"
+)
+
+// ProtocolVersion is the version of the contract this package implements.
+const ProtocolVersion = "1.0"
+
+// AlgorithmHMACSHA256 is the only key algorithm of protocol v1.
+const AlgorithmHMACSHA256 = "hmac-sha256"
+
+// KeyDescription is what DescribeKey reports.
+type KeyDescription struct {
+	// Exists is false when the device has no key by that name; the other fields are then zero.
+	Exists bool
+	// Algorithm is AlgorithmHMACSHA256 for keys awskeep imported.
+	Algorithm string
+	// Extractable reports whether the device would let the key value out (in clear or
+	// wrapped). awskeep keys must report false.
+	Extractable bool
+	// Sensitive reports whether the device refuses to reveal the key value in clear.
+	Sensitive bool
+	// Label is the device's name for the key, if it has one.
+	Label string
+	// Attributes carries further backend-specific facts, e.g. {"id": "01"}.
+	Attributes map[string]string
+}
+
+// CheckMessage returns ErrMessageTooLarge if message is longer than MaxMessageSize. Backends
+// call it first thing in HMAC.
+func CheckMessage(message []byte) error {
+	if len(message) > MaxMessageSize {
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrMessageTooLarge, len(message), MaxMessageSize)
+	}
+	return nil
+}

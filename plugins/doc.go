@@ -1,0 +1,19 @@
+// Package plugins is the contract between the awskeep host and its key backends, and the SDK
+// that backend authors build on.
+//
+// A backend keeps HMAC-SHA256 keys (for awskeep: "AWS4" followed by an AWS secret access key)
+// inside a device and computes HMACs with them. The host never sees the key again after
+// import. Backends run as separate processes ("plugins") so that a vendor C library that
+// crashes or hangs costs one request, not the host.
+//
+// Who uses what:
+//
+//   - Backend authors implement [Backend], call [Serve] from their plugin's main, and run the
+//     conformance kit (package conformance) in their tests. Package example is a complete,
+//     deliberately simple backend to copy. docs/writing-a-backend.md walks through it.
+//   - The host calls [Launch] to start a plugin binary and gets a [Backend] back; errors keep
+//     their identity across the process boundary, so errors.Is(err, ErrPINIncorrect) works.
+//
+// Key URIs are parsed by package keyuri. Protocol versions follow one rule: a new minor
+// version only adds (see proto/awskeep/plugin/v1/backend.proto).
+package plugins

@@ -1,0 +1,57 @@
+package plugins
+
+import (
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+)
+
+// ServeOptions modify Serve.
+type ServeOptions struct {
+	// Logger receives the SDK's own log lines. The default writes JSON to stderr, which the
+	// host reads and files under the plugin's name. Never log to stdout: it carries the
+	// go-plugin handshake.
+	Logger hclog.Logger
+	// ParentCheckInterval is how often the plugin checks that its host is still alive, so
+	// that a host killed with SIGKILL leaves no orphan behind. Default 250ms.
+	ParentCheckInterval time.Duration
+}
+
+// Serve runs b as an awskeep plugin and returns when the host ends it. Call it from main and
+// do nothing else there that prints to stdout:
+//
+//	func main() { plugins.Serve(mybackend.New()) }
+//
+// Run by hand instead of by a host, the binary prints a short notice and exits with status 1.
+func Serve(b Backend, optFns ...func(*ServeOptions)) {
+	opts := ServeOptions{ParentCheckInterval: 250 * time.Millisecond}
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.New(&hclog.LoggerOptions{
+			Output: os.Stderr, JSONFormat: true, Level: hclog.Info,
+		})
+	}
+	go exitWithParent(opts.ParentCheckInterval)
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: versionedPlugins(b),
+		GRPCServer:       plugin.DefaultGRPCServer,
+		Logger:           opts.Logger,
+	})
+}
+
+// exitWithParent ends the plugin when its parent goes away (go-plugin issues 10, 114, 210):
+// the process is then re-parented, and its parent pid changes. The host also asks the kernel
+// for a death signal where it can (Linux Pdeathsig); this covers hosts that do not.
+func exitWithParent(interval time.Duration) {
+	parent := os.Getppid()
+	for range time.Tick(interval) {
+		if os.Getppid() != parent {
+			os.Exit(3)
+		}
+	}
+}
