@@ -85,12 +85,17 @@ type Info struct {
 	Name string
 	// Version is the backend's own version, free form (semantic versioning recommended).
 	Version string
-	// ProtocolVersion is the contract version the backend implements, "1.0" for this one.
+	// ProtocolVersion is the contract version the backend implements: ProtocolVersion.
 	ProtocolVersion string
 	// Schemes lists the key URI schemes the backend serves, e.g. ["pkcs11"].
 	Schemes []string
 	// Capabilities lists optional features; see the Capability constants.
 	Capabilities []string
+	// MaxMessageSize is the largest HMAC message the device can take when that is less
+	// than MaxMessageSize (a YubiHSM 2 frame holds 2026 bytes of data); 0 means
+	// MaxMessageSize. Longer messages must fail with ErrMessageTooLarge. SigV4 needs 8.
+	// Added in protocol 1.1.
+	MaxMessageSize int
 }
 
 // Capability names for Info.Capabilities.
@@ -102,8 +107,9 @@ const (
 	CapabilityPIN = "pin"
 )
 
-// ProtocolVersion is the version of the contract this package implements.
-const ProtocolVersion = "1.0"
+// ProtocolVersion is the version of the contract this package implements. 1.1 added
+// Info.MaxMessageSize.
+const ProtocolVersion = "1.1"
 
 // AlgorithmHMACSHA256 is the only key algorithm of protocol v1.
 const AlgorithmHMACSHA256 = "hmac-sha256"

@@ -30,7 +30,7 @@ func (s *grpcServer) Info(ctx context.Context, _ *pb.InfoRequest) (_ *pb.InfoRes
 	}
 	return &pb.InfoResponse{
 		Name: info.Name, Version: info.Version, ProtocolVersion: info.ProtocolVersion,
-		Schemes: info.Schemes, Capabilities: info.Capabilities,
+		Schemes: info.Schemes, Capabilities: info.Capabilities, MaxMessageSize: uint32(info.MaxMessageSize),
 	}, nil
 }
 
@@ -87,7 +87,7 @@ func (c *grpcClient) Info(ctx context.Context) (Info, error) {
 	}
 	return Info{
 		Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: resp.GetProtocolVersion(),
-		Schemes: resp.GetSchemes(), Capabilities: resp.GetCapabilities(),
+		Schemes: resp.GetSchemes(), Capabilities: resp.GetCapabilities(), MaxMessageSize: int(resp.GetMaxMessageSize()),
 	}, nil
 }
 

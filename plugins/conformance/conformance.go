@@ -174,17 +174,34 @@ func (k *kit) importAndHMAC(t *testing.T) {
 	k.checkHMAC(t, key, m, []byte("20150830"))
 }
 
+// messageSizes checks the empty message, the 1024-byte boundary of TPM2_HMAC, the
+// backend's largest message and one byte more. A backend may declare a limit below
+// plugins.MaxMessageSize in Info.MaxMessageSize when its device cannot do more.
 func (k *kit) messageSizes(t *testing.T) {
-	key, m := k.imported(t)
-	max := make([]byte, plugins.MaxMessageSize)
-	if _, err := rand.Read(max); err != nil {
+	info, err := k.cfg.Backend.Info(k.ctx(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, size := range []int{0, 1, 1024, 1025, plugins.MaxMessageSize} {
-		k.checkHMAC(t, key, m, max[:size])
+	limit := plugins.MaxMessageSize
+	if info.MaxMessageSize != 0 {
+		if info.MaxMessageSize < 8 || info.MaxMessageSize > plugins.MaxMessageSize {
+			t.Fatalf("Info.MaxMessageSize = %d: must be from 8 (a SigV4 date) to %d", info.MaxMessageSize, plugins.MaxMessageSize)
+		}
+		limit = info.MaxMessageSize
+		t.Logf("backend declares a message limit of %d bytes", limit)
 	}
-	_, err := k.cfg.Backend.HMAC(k.ctx(t), key, make([]byte, plugins.MaxMessageSize+1))
-	expectErr(t, "HMAC of MaxMessageSize+1 bytes", err, plugins.ErrMessageTooLarge, key)
+	key, m := k.imported(t)
+	msg := make([]byte, limit)
+	if _, err := rand.Read(msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{0, 1, 8, 1024, 1025, limit} {
+		if size <= limit {
+			k.checkHMAC(t, key, m, msg[:size])
+		}
+	}
+	_, err = k.cfg.Backend.HMAC(k.ctx(t), key, make([]byte, limit+1))
+	expectErr(t, fmt.Sprintf("HMAC of %d bytes, one more than the limit", limit+1), err, plugins.ErrMessageTooLarge, key)
 }
 
 func (k *kit) describe(t *testing.T) {

@@ -202,8 +202,10 @@ type InfoResponse struct {
 	ProtocolVersion string                 `protobuf:"bytes,3,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	Schemes         []string               `protobuf:"bytes,4,rep,name=schemes,proto3" json:"schemes,omitempty"`
 	Capabilities    []string               `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The largest HMAC message the device takes, if below 4096 (protocol 1.1). 0 means 4096.
+	MaxMessageSize uint32 `protobuf:"varint,6,opt,name=max_message_size,json=maxMessageSize,proto3" json:"max_message_size,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -269,6 +271,13 @@ func (x *InfoResponse) GetCapabilities() []string {
 		return x.Capabilities
 	}
 	return nil
+}
+
+func (x *InfoResponse) GetMaxMessageSize() uint32 {
+	if x != nil {
+		return x.MaxMessageSize
+	}
+	return 0
 }
 
 type HMACRequest struct {
@@ -725,13 +734,14 @@ const file_awskeep_plugin_v1_backend_proto_rawDesc = "" +
 	"\x03Key\x12\x10\n" +
 	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x10\n" +
 	"\x03pin\x18\x02 \x01(\tR\x03pin\"\r\n" +
-	"\vInfoRequest\"\xa5\x01\n" +
+	"\vInfoRequest\"\xcf\x01\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
 	"\x10protocol_version\x18\x03 \x01(\tR\x0fprotocolVersion\x12\x18\n" +
 	"\aschemes\x18\x04 \x03(\tR\aschemes\x12\"\n" +
-	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\"Q\n" +
+	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12(\n" +
+	"\x10max_message_size\x18\x06 \x01(\rR\x0emaxMessageSize\"Q\n" +
 	"\vHMACRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.awskeep.plugin.v1.KeyR\x03key\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\fR\amessage\" \n" +

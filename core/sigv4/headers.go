@@ -1,0 +1,235 @@
+package sigv4
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Canonical headers and signed headers of "Create a canonical request".
+
+// ignoredHeaders are never signed. Proxies and HTTP libraries add or rewrite them on the way,
+// so a signature over them breaks (moto, for one, rejects a signed user-agent). The list is
+// aws-sdk-go-v2's IgnoredHeaders.
+var ignoredHeaders = map[string]bool{
+	"Authorization":     true,
+	"User-Agent":        true,
+	"X-Amzn-Trace-Id":   true,
+	"Expect":            true,
+	"Transfer-Encoding": true,
+}
+
+// requiredSignedHeaders must stay headers (and be signed) when presigning; any other
+// X-Amz-* header is moved into the query ("hoisted") so that a plain GET of the URL carries
+// it. The list is aws-sdk-go-v2's RequiredSignedHeaders, matched here without regard to case.
+var requiredSignedHeaders = map[string]bool{
+	"cache-control":                         true,
+	"content-disposition":                   true,
+	"content-encoding":                      true,
+	"content-language":                      true,
+	"content-md5":                           true,
+	"content-type":                          true,
+	"expires":                               true,
+	"if-match":                              true,
+	"if-modified-since":                     true,
+	"if-none-match":                         true,
+	"if-unmodified-since":                   true,
+	"range":                                 true,
+	"x-amz-acl":                             true,
+	"x-amz-copy-source":                     true,
+	"x-amz-copy-source-if-match":            true,
+	"x-amz-copy-source-if-modified-since":   true,
+	"x-amz-copy-source-if-none-match":       true,
+	"x-amz-copy-source-if-unmodified-since": true,
+	"x-amz-copy-source-range":               true,
+	"x-amz-copy-source-server-side-encryption-customer-algorithm": true,
+	"x-amz-copy-source-server-side-encryption-customer-key":       true,
+	"x-amz-copy-source-server-side-encryption-customer-key-md5":   true,
+	"x-amz-grant-full-control":                                    true,
+	"x-amz-grant-read":                                            true,
+	"x-amz-grant-read-acp":                                        true,
+	"x-amz-grant-write":                                           true,
+	"x-amz-grant-write-acp":                                       true,
+	"x-amz-metadata-directive":                                    true,
+	"x-amz-mfa":                                                   true,
+	"x-amz-server-side-encryption":                                true,
+	"x-amz-server-side-encryption-aws-kms-key-id":                 true,
+	"x-amz-server-side-encryption-context":                        true,
+	"x-amz-server-side-encryption-customer-algorithm":             true,
+	"x-amz-server-side-encryption-customer-key":                   true,
+	"x-amz-server-side-encryption-customer-key-md5":               true,
+	"x-amz-storage-class":                                         true,
+	"x-amz-website-redirect-location":                             true,
+	"x-amz-content-sha256":                                        true,
+	"x-amz-tagging":                                               true,
+}
+
+// hoistable reports whether a presigned request moves header name into the query.
+func hoistable(name string) bool {
+	l := strings.ToLower(name)
+	if !strings.HasPrefix(l, "x-amz-") || requiredSignedHeaders[l] {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(l, "x-amz-checksum-") && !strings.HasPrefix(l, "x-amz-checksum-mode"),
+		strings.HasPrefix(l, "x-amz-object-lock-"),
+		strings.HasPrefix(l, "x-amz-meta-"):
+		return false
+	}
+	return true
+}
+
+// hoistedQueryKey is the query key a hoisted header becomes. S3 expects these two in lower
+// case (aws-sdk-go-v2 issues 2508 and 2764).
+func hoistedQueryKey(name string) string {
+	switch name {
+	case "X-Amz-Expected-Bucket-Owner", "X-Amz-Request-Payer":
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+// canonicalHeaders returns the canonical headers block (each line "name:value\n"), the
+// signed headers list ("host;x-amz-date") and the signed headers with their values.
+//
+// host is always signed, content-length when the request has a body (from contentLength,
+// not from the header map, as net/http does), and every header of h except the ignored
+// ones. Values of one name, also across differently cased keys, are joined with "," in the
+// order given; each value is trimmed and runs of spaces collapsed, as aws-sdk-go-v2 does.
+func canonicalHeaders(host string, contentLength int64, h http.Header) (block, signed string, values map[string][]string) {
+	values = make(map[string][]string, len(h)+2)
+	names := make([]string, 0, len(h)+2)
+	values["host"] = []string{host}
+	names = append(names, "host")
+	if contentLength > 0 {
+		values["content-length"] = []string{strconv.FormatInt(contentLength, 10)}
+		names = append(names, "content-length")
+	}
+
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	// Sorted so that keys differing only in case merge in the same order every time.
+	slices.Sort(keys)
+	for _, k := range keys {
+		if ignoredHeaders[textproto.CanonicalMIMEHeaderKey(k)] {
+			continue
+		}
+		lk := strings.ToLower(k)
+		if lk == "host" || lk == "content-length" {
+			continue // taken from the request fields above, as net/http sends them
+		}
+		if _, ok := values[lk]; !ok {
+			names = append(names, lk)
+		}
+		values[lk] = append(values[lk], h[k]...)
+	}
+	slices.Sort(names)
+
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(n)
+		b.WriteByte(':')
+		if n == "host" {
+			b.WriteString(stripExcessSpaces(host))
+		} else {
+			for i, v := range values[n] {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(strings.TrimSpace(stripExcessSpaces(v)))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String(), strings.Join(names, ";"), values
+}
+
+// checkHeader refuses header names and values that net/http would not send. Signing them
+// would either break the canonical headers block apart or sign what never arrives. When
+// several are bad it names the first in sorted order, so the error does not depend on map
+// order.
+func checkHeader(h http.Header) error {
+	var bad, why string
+	for k, vs := range h {
+		if why != "" && k > bad {
+			continue
+		}
+		switch {
+		case !validHeaderName(k):
+			bad, why = k, "invalid name"
+		case !slices.ContainsFunc(vs, func(v string) bool { return !validHeaderValue(v) }):
+			continue
+		default:
+			// The value is not printed: it may be a token.
+			bad, why = k, "value has control characters"
+		}
+	}
+	if why != "" {
+		return fmt.Errorf("sigv4: header %q: %s", bad, why)
+	}
+	return nil
+}
+
+// stripExcessSpaces trims spaces at both ends and collapses each run of spaces inside to one
+// (only ' ', like aws-sdk-go-v2's StripExcessSpaces).
+func stripExcessSpaces(s string) string {
+	s = strings.Trim(s, " ")
+	if !strings.Contains(s, "  ") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' && i > 0 && s[i-1] == ' ' {
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+// validHeaderName reports whether name is an RFC 9110 token. Anything else would break the
+// canonical headers block apart, and net/http refuses to send it anyway.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenChar(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenChar(c byte) bool {
+	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// validHeaderValue reports whether v has no control characters other than tab, the rule
+// net/http applies before sending (RFC 9110 section 5.5).
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// delHeaderFold removes every key of h equal to name without regard to case, so that a
+// value the signer sets is the only one signed and sent.
+func delHeaderFold(h http.Header, name string) {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			delete(h, k)
+		}
+	}
+}

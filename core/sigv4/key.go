@@ -1,0 +1,40 @@
+package sigv4
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+)
+
+// signingKey returns kSigning for sc: kDate from the Deriver (the only step that needs the
+// secret), then kRegion, kService and kSigning in software. With useCache it reuses and
+// stores kSigning per (date, region, service).
+func (s *Signer) signingKey(ctx context.Context, sc scope, useCache bool) ([]byte, error) {
+	ck := cacheKey{date: sc.date, region: sc.region, service: sc.service}
+	if useCache {
+		if key, ok := s.cache.get(ck); ok {
+			return key, nil
+		}
+	}
+	kDate, err := s.deriver.DeriveDateKey(ctx, sc.date)
+	if err != nil {
+		return nil, fmt.Errorf("sigv4: derive date key: %w", err)
+	}
+	if len(kDate) != sha256.Size {
+		// A backend that answers with the wrong MAC would otherwise surface as an opaque
+		// SignatureDoesNotMatch from AWS.
+		return nil, fmt.Errorf("sigv4: derive date key: got %d bytes, want %d (HMAC-SHA256): check the key backend", len(kDate), sha256.Size)
+	}
+	key := deriveSigningKey(kDate, sc.region, sc.service)
+	if useCache {
+		s.cache.put(ck, key)
+	}
+	return key, nil
+}
+
+// deriveSigningKey finishes the key chain from kDate.
+func deriveSigningKey(kDate []byte, region, service string) []byte {
+	kRegion := hmacSHA256(kDate, region)
+	kService := hmacSHA256(kRegion, service)
+	return hmacSHA256(kService, terminator)
+}

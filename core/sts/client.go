@@ -1,0 +1,97 @@
+package sts
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awskeep/awskeep/core/sigv4"
+)
+
+// DefaultRegion is the region used when none is given.
+const DefaultRegion = "us-east-1"
+
+// Options configure a Client.
+type Options struct {
+	// Region is the STS region; default DefaultRegion.
+	Region string
+	// EndpointURL replaces the STS endpoint, e.g. http://127.0.0.1:5000 for a local moto.
+	EndpointURL string
+	// HTTPClient sends the requests; default a client of the SDK's own.
+	HTTPClient *http.Client
+	// RetryMaxAttempts bounds the SDK's retries of throttled or failed calls; default 3.
+	// Every attempt is signed again, which costs one device HMAC unless the signer caches.
+	RetryMaxAttempts int
+	// SignerOptions configure the split signer.
+	SignerOptions []func(*sigv4.Options)
+}
+
+// Client calls STS, signing with a long-term access key whose secret is in a device.
+type Client struct {
+	api    *awssts.Client
+	region string
+}
+
+// New returns a Client that signs as accessKeyID, with kDate from d.
+func New(d sigv4.Deriver, accessKeyID string, optFns ...func(*Options)) *Client {
+	opts := Options{Region: DefaultRegion, RetryMaxAttempts: 3}
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if opts.Region == "" {
+		opts.Region = DefaultRegion
+	}
+	signer := sigv4.New(d, opts.SignerOptions...)
+	api := awssts.New(awssts.Options{
+		Region: opts.Region,
+		// The provider hands out only the public half; the secret stays in the device.
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: accessKeyID, Source: "awskeep"}, nil
+		}),
+		HTTPSignerV4:     splitSigner{signer},
+		RetryMaxAttempts: opts.RetryMaxAttempts,
+	}, func(o *awssts.Options) {
+		if opts.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(opts.EndpointURL)
+		}
+		base := opts.HTTPClient
+		if base == nil {
+			base = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		}
+		client := *base
+		next := client.Transport
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		client.Transport = capturingTransport{next: next}
+		o.HTTPClient = &client
+	})
+	return &Client{api: api, region: opts.Region}
+}
+
+// splitSigner plugs sigv4.Signer into the SDK in place of its v4.Signer.
+type splitSigner struct{ s *sigv4.Signer }
+
+func (a splitSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, t time.Time, optFns ...func(*v4.SignerOptions)) error {
+	var sdkOpts v4.SignerOptions
+	for _, fn := range optFns {
+		fn(&sdkOpts)
+	}
+	err := a.s.SignHTTP(ctx, r, payloadHash, sigv4.Credentials{AccessKeyID: creds.AccessKeyID, SessionToken: creds.SessionToken},
+		service, region, t, func(o *sigv4.Options) { o.DisableURIPathEscaping = sdkOpts.DisableURIPathEscaping })
+	if err != nil {
+		return &signingError{err}
+	}
+	return nil
+}
+
+// signingError marks a failure of the signer (usually the device), so that it can be told
+// from an STS error after the SDK has wrapped it.
+type signingError struct{ err error }
+
+func (e *signingError) Error() string { return e.err.Error() }
+func (e *signingError) Unwrap() error { return e.err }

@@ -1,0 +1,53 @@
+package sts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/aws/smithy-go"
+)
+
+// ErrUnreachable means the STS endpoint could not be reached at all.
+var ErrUnreachable = errors.New("STS endpoint unreachable")
+
+// APIError is STS's refusal of a call, e.g. AccessDenied or SignatureDoesNotMatch.
+type APIError struct {
+	Operation string
+	Code      string
+	Message   string
+}
+
+func (e *APIError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("STS %s: %s", e.Operation, e.Code)
+	}
+	return fmt.Sprintf("STS %s: %s: %s", e.Operation, e.Code, e.Message)
+}
+
+// explain strips the SDK's wrapping down to the cause a user can act on: the device's error,
+// STS's refusal, an unreachable endpoint or the deadline.
+func explain(op string, err error, capture *errorCapture) error {
+	var se *signingError
+	if errors.As(err, &se) {
+		return fmt.Errorf("sign STS %s request: %w", op, se.err)
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		if api.ErrorCode() == "UnknownError" && capture.code != "" {
+			return &APIError{Operation: op, Code: capture.code, Message: capture.message}
+		}
+		return &APIError{Operation: op, Code: api.ErrorCode(), Message: api.ErrorMessage()}
+	}
+	for _, ctxErr := range []error{context.DeadlineExceeded, context.Canceled} {
+		if errors.Is(err, ctxErr) {
+			return fmt.Errorf("STS %s: %w", op, ctxErr)
+		}
+	}
+	var netErr *net.OpError
+	if errors.As(err, &netErr) {
+		return fmt.Errorf("STS %s: %w: %v", op, ErrUnreachable, netErr)
+	}
+	return fmt.Errorf("STS %s: %w", op, err)
+}

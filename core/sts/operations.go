@@ -1,0 +1,131 @@
+package sts
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+)
+
+// Credentials are temporary AWS credentials. String never prints the secret or the token.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      time.Time
+}
+
+// String prints the access key ID and expiry only.
+func (c Credentials) String() string {
+	return fmt.Sprintf("temporary credentials %s until %s", c.AccessKeyID, c.Expiration.UTC().Format(time.RFC3339))
+}
+
+// GoString keeps %#v from printing the secret and the token.
+func (c Credentials) GoString() string { return c.String() }
+
+// GetSessionTokenInput are the parameters of GetSessionToken.
+type GetSessionTokenInput struct {
+	// Duration of the credentials; zero leaves STS's default (12 h).
+	Duration time.Duration
+	// SerialNumber and TokenCode are the MFA device ARN and its current code.
+	SerialNumber, TokenCode string
+}
+
+// AssumeRoleInput are the parameters of AssumeRole.
+type AssumeRoleInput struct {
+	RoleARN         string
+	RoleSessionName string
+	// Duration of the credentials; zero leaves STS's default (1 h).
+	Duration       time.Duration
+	ExternalID     string
+	SerialNumber   string
+	TokenCode      string
+	SourceIdentity string
+	// Tags are session tags (sts:TagSession).
+	Tags map[string]string
+}
+
+// Identity is what GetCallerIdentity returns.
+type Identity struct {
+	Account string
+	ARN     string
+	UserID  string
+}
+
+// GetSessionToken returns temporary credentials for the key's own user
+// (STS API Reference: GetSessionToken).
+func (c *Client) GetSessionToken(ctx context.Context, in GetSessionTokenInput) (Credentials, error) {
+	ctx, capture := withCapture(ctx)
+	out, err := c.api.GetSessionToken(ctx, &awssts.GetSessionTokenInput{
+		DurationSeconds: seconds(in.Duration),
+		SerialNumber:    optional(in.SerialNumber),
+		TokenCode:       optional(in.TokenCode),
+	})
+	if err != nil {
+		return Credentials{}, explain("GetSessionToken", err, capture)
+	}
+	return fromSDK(out.Credentials)
+}
+
+// AssumeRole returns temporary credentials for a role (STS API Reference: AssumeRole).
+func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (Credentials, error) {
+	req := &awssts.AssumeRoleInput{
+		RoleArn:         aws.String(in.RoleARN),
+		RoleSessionName: aws.String(in.RoleSessionName),
+		DurationSeconds: seconds(in.Duration),
+		ExternalId:      optional(in.ExternalID),
+		SerialNumber:    optional(in.SerialNumber),
+		TokenCode:       optional(in.TokenCode),
+		SourceIdentity:  optional(in.SourceIdentity),
+	}
+	for _, k := range slices.Sorted(maps.Keys(in.Tags)) {
+		req.Tags = append(req.Tags, types.Tag{Key: aws.String(k), Value: aws.String(in.Tags[k])})
+	}
+	ctx, capture := withCapture(ctx)
+	out, err := c.api.AssumeRole(ctx, req)
+	if err != nil {
+		return Credentials{}, explain("AssumeRole", err, capture)
+	}
+	return fromSDK(out.Credentials)
+}
+
+// GetCallerIdentity says whose key this is (STS API Reference: GetCallerIdentity).
+func (c *Client) GetCallerIdentity(ctx context.Context) (Identity, error) {
+	ctx, capture := withCapture(ctx)
+	out, err := c.api.GetCallerIdentity(ctx, &awssts.GetCallerIdentityInput{})
+	if err != nil {
+		return Identity{}, explain("GetCallerIdentity", err, capture)
+	}
+	return Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}, nil
+}
+
+func fromSDK(c *types.Credentials) (Credentials, error) {
+	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
+		return Credentials{}, fmt.Errorf("sts: response holds no complete credentials")
+	}
+	return Credentials{
+		AccessKeyID:     *c.AccessKeyId,
+		SecretAccessKey: *c.SecretAccessKey,
+		SessionToken:    *c.SessionToken,
+		Expiration:      c.Expiration.UTC(),
+	}, nil
+}
+
+func seconds(d time.Duration) *int32 {
+	if d == 0 {
+		return nil
+	}
+	return aws.Int32(int32(d / time.Second))
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
