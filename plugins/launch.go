@@ -64,11 +64,14 @@ func Launch(ctx context.Context, path string, optFns ...func(*LaunchOptions)) (*
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		StartTimeout:     opts.StartTimeout,
-		Logger:           opts.Logger,
-		SyncStdout:       io.Discard,
-		SyncStderr:       io.Discard,
-		Stderr:           &p.stderr,
+		// cmd.Env already holds the host's environment with opts.Env after it; without
+		// this, go-plugin appends the host's environment again and it overrides opts.Env.
+		SkipHostEnv:  true,
+		StartTimeout: opts.StartTimeout,
+		Logger:       opts.Logger,
+		SyncStdout:   io.Discard,
+		SyncStderr:   io.Discard,
+		Stderr:       &p.stderr,
 	}
 	if opts.SHA256 != nil {
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: opts.SHA256, Hash: sha256New()}

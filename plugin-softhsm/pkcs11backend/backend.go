@@ -1,0 +1,169 @@
+package pkcs11backend
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/awskeep/awskeep/plugins"
+)
+
+// DefaultModulePath is the PKCS#11 module used when a URI has no module-path: SoftHSM2 as
+// Debian and Ubuntu install it (package softhsm2).
+const DefaultModulePath = "/usr/lib/softhsm/libsofthsm2.so"
+
+// Name is the backend's name; the plugin binary is "awskeep-plugin-" + Name.
+const Name = "pkcs11"
+
+// Scheme is the key URI scheme the backend serves (RFC 7512).
+const Scheme = "pkcs11"
+
+// modulePathVersion is this module's import path, to find its version in the build info.
+const modulePathVersion = "github.com/awskeep/awskeep/plugin-softhsm"
+
+// Options configure a Backend.
+type Options struct {
+	// DefaultModulePath is the module loaded for URIs without module-path. Default
+	// DefaultModulePath.
+	DefaultModulePath string
+	// Version is what Info reports. Default: this module's version from the binary's build
+	// information, or "devel".
+	Version string
+}
+
+// Backend serves pkcs11: URIs. It is safe for concurrent use. Backends share the
+// process-wide module registry (see the package documentation), so creating several is
+// cheap and they never initialize a module twice.
+type Backend struct {
+	opts Options
+}
+
+var _ plugins.Backend = (*Backend)(nil)
+
+// New returns a Backend. It does not load any module: that happens on first use of a URI
+// that names it.
+func New(optFns ...func(*Options)) *Backend {
+	opts := Options{DefaultModulePath: DefaultModulePath}
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if opts.DefaultModulePath == "" {
+		opts.DefaultModulePath = DefaultModulePath
+	}
+	if opts.Version == "" {
+		opts.Version = buildVersion()
+	}
+	return &Backend{opts: opts}
+}
+
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if bi.Main.Path == modulePathVersion && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == modulePathVersion && d.Version != "" && d.Version != "(devel)" {
+			return d.Version
+		}
+	}
+	return "devel"
+}
+
+// Info describes the backend without touching any module.
+func (b *Backend) Info(context.Context) (plugins.Info, error) {
+	return plugins.Info{
+		Name:            Name,
+		Version:         b.opts.Version,
+		ProtocolVersion: plugins.ProtocolVersion,
+		Schemes:         []string{Scheme},
+		Capabilities:    []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN},
+	}, nil
+}
+
+// HMAC returns HMAC-SHA256(key, message) computed by the token with CKM_SHA256_HMAC
+// (C_SignInit, C_Sign). ctx is checked before and after the token calls; a PKCS#11 call in
+// progress cannot be interrupted, so a cancellation takes effect when it returns.
+func (b *Backend) HMAC(ctx context.Context, key plugins.Key, message []byte) (mac []byte, err error) {
+	defer recoverPanic("hmac", &err)
+	if err := plugins.CheckMessage(message); err != nil {
+		return nil, fmt.Errorf("pkcs11: hmac: %w", err)
+	}
+	sel, err := b.parse(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	mac, err = b.hmac(ctx, sel, key.PIN, message)
+	if err != nil {
+		return nil, err
+	}
+	return mac, nil
+}
+
+// ImportKey stores material as a sensitive, non-extractable, sign-only CKK_GENERIC_SECRET
+// key (C_CreateObject) and checks that the token can compute an HMAC with it before
+// reporting success. The URI must name the key with object= or id=.
+func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byte, opts plugins.ImportOptions) (err error) {
+	defer recoverPanic("import key", &err)
+	sel, err := b.parse(key)
+	if err != nil {
+		return err
+	}
+	if len(material) == 0 {
+		return fmt.Errorf("pkcs11: import %s: empty key material: %w", sel.keyName(), plugins.ErrUnsupported)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.importKey(ctx, sel, key.PIN, material, opts)
+}
+
+// DescribeKey reports the key's CKA_LABEL, CKA_ID, CKA_KEY_TYPE, CKA_SENSITIVE and
+// CKA_EXTRACTABLE. A missing key is Exists false; a missing token is an error.
+func (b *Backend) DescribeKey(ctx context.Context, key plugins.Key) (desc plugins.KeyDescription, err error) {
+	defer recoverPanic("describe key", &err)
+	sel, err := b.parse(key)
+	if err != nil {
+		return plugins.KeyDescription{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return plugins.KeyDescription{}, err
+	}
+	desc, err = b.describeKey(ctx, sel, key.PIN)
+	if err != nil {
+		return plugins.KeyDescription{}, err
+	}
+	return desc, nil
+}
+
+// DeleteKey destroys the key (C_DestroyObject). It refuses when the URI matches more than
+// one key.
+func (b *Backend) DeleteKey(ctx context.Context, key plugins.Key) (err error) {
+	defer recoverPanic("delete key", &err)
+	sel, err := b.parse(key)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.deleteKey(ctx, sel, key.PIN)
+}
+
+func (b *Backend) parse(key plugins.Key) (*selector, error) {
+	return parseSelector(key.URI, b.opts.DefaultModulePath)
+}
+
+// recoverPanic turns a panic below an entry point (the cgo wrapper dereferences what the
+// module hands back) into ErrDevice: a panic in a gRPC handler would kill the plugin and
+// every request in flight with it.
+func recoverPanic(op string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("pkcs11: %s: internal error in the PKCS#11 wrapper (%v); please report it: %w", op, r, plugins.ErrDevice)
+	}
+}
