@@ -1,3 +1,46 @@
 module github.com/awskeep/awskeep/cmd
 
-go 1.26
+go 1.26.0
+
+require (
+	github.com/aws/aws-sdk-go-v2 v1.47.7
+	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
+	github.com/awskeep/awskeep/core v0.0.0-00010101000000-000000000000
+	github.com/awskeep/awskeep/plugin-softhsm v0.0.0-00010101000000-000000000000
+	github.com/awskeep/awskeep/plugin-tpm v0.0.0-00010101000000-000000000000
+	github.com/awskeep/awskeep/plugin-yubihsm v0.0.0-00010101000000-000000000000
+	github.com/awskeep/awskeep/plugins v0.0.0-00010101000000-000000000000
+	golang.org/x/term v0.46.0
+)
+
+require (
+	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.10 // indirect
+	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.10 // indirect
+	github.com/aws/aws-sdk-go-v2/internal/v4a v1.5.10 // indirect
+	github.com/aws/aws-sdk-go-v2/service/internal/accept-encoding v1.13.24 // indirect
+	github.com/aws/aws-sdk-go-v2/service/internal/presigned-url v1.14.10 // indirect
+	github.com/aws/smithy-go v1.28.9 // indirect
+	github.com/fatih/color v1.13.0 // indirect
+	github.com/golang/protobuf v1.5.4 // indirect
+	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/hashicorp/go-hclog v1.6.3 // indirect
+	github.com/hashicorp/go-plugin v1.8.0 // indirect
+	github.com/hashicorp/yamux v0.1.2 // indirect
+	github.com/mattn/go-colorable v0.1.12 // indirect
+	github.com/mattn/go-isatty v0.0.17 // indirect
+	github.com/oklog/run v1.1.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
+
+replace (
+	github.com/awskeep/awskeep/core => ../core
+	github.com/awskeep/awskeep/plugin-softhsm => ../plugin-softhsm
+	github.com/awskeep/awskeep/plugin-tpm => ../plugin-tpm
+	github.com/awskeep/awskeep/plugin-yubihsm => ../plugin-yubihsm
+	github.com/awskeep/awskeep/plugins => ../plugins
+)

@@ -32,6 +32,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/internal/v4a v1.5.10 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/accept-encoding v1.13.24 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/presigned-url v1.14.10 // indirect
+	golang.org/x/term v0.46.0 // indirect
 )
 
 replace github.com/awskeep/awskeep/plugins => ../plugins

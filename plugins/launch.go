@@ -170,7 +170,9 @@ func (p *Plugin) explain(op string, err error) error {
 		if r := p.waitExitReason(time.Second); r != "" {
 			msg += " (" + r + ")"
 		}
-	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "Incompatible API version"):
+	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
+		msg = "speaks another plugin protocol version than this host (1); rebuild it against this awskeep's plugins module"
+	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		msg = "broken handshake (the plugin printed to stdout before serving, or is not an awskeep plugin)"
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		msg = "did not answer the handshake in time"

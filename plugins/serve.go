@@ -35,6 +35,7 @@ func Serve(b Backend, optFns ...func(*ServeOptions)) {
 			Output: os.Stderr, JSONFormat: true, Level: hclog.Info,
 		})
 	}
+	guardStdout()
 	go exitWithParent(opts.ParentCheckInterval)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,

@@ -1,13 +1,18 @@
-// Command awskeep keeps AWS secret access keys in hardware and hands short-lived
-// credentials to the AWS CLI and SDKs. See the README for its commands.
+// Command awskeep keeps AWS secret access keys in hardware (PKCS#11 tokens, YubiHSM 2,
+// TPM 2.0) and hands short-lived credentials to the AWS CLI and SDKs through
+// credential_process. Run awskeep help for its commands; DESIGN.md has the contract.
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "awskeep: not implemented yet")
-	os.Exit(1)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], newEnv())
+	stop()
+	os.Exit(code)
 }

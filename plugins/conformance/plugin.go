@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,5 +43,16 @@ func LaunchPlugin(t testing.TB, binary string, env ...string) plugins.Backend {
 		t.Fatalf("conformance: launch %s: %v", binary, err)
 	}
 	t.Cleanup(p.Close)
+	// The host finds a plugin by the URI scheme: a binary named otherwise passes every
+	// check here and is still never started.
+	info, err := p.Info(ctx)
+	if err != nil {
+		t.Fatalf("conformance: Info from %s: %v", binary, err)
+	}
+	name, ok := strings.CutPrefix(filepath.Base(binary), "awskeep-plugin-")
+	if !ok || !slices.Contains(info.Schemes, name) {
+		t.Fatalf("conformance: the binary is named %s, but the host looks for awskeep-plugin-SCHEME with SCHEME one of %v: rename the main package's directory",
+			filepath.Base(binary), info.Schemes)
+	}
 	return p
 }

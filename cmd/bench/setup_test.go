@@ -1,0 +1,90 @@
+// Package bench measures awskeep end to end on this machine, in one run: signing (the SDK's
+// software signer against the split signer, in process and over a plugin), HMAC round trips
+// through each plugin on its device, plugin start-up, and credential-process wall time
+// (cold, warm, concurrent) next to a shell stub that prints static JSON. scripts/bench.sh
+// runs it and writes bench/results.md.
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/awskeep/awskeep/core/mototest"
+)
+
+var (
+	binDir    string // awskeep
+	pluginDir string // the plugins
+	tmpDir    string
+	moto      *mototest.Server
+	alice     mototest.User
+	roleARN   string
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		os.Exit(m.Run()) // no benchmarks asked for: build and start nothing
+	}
+	if err := setup(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench setup:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	moto.Stop()
+	os.RemoveAll(tmpDir)
+	os.Exit(code)
+}
+
+func setup() error {
+	var err error
+	if tmpDir, err = os.MkdirTemp("", "awskeep-bench-"); err != nil {
+		return err
+	}
+	binDir, pluginDir = filepath.Join(tmpDir, "bin"), filepath.Join(tmpDir, "plugins")
+	for _, b := range []struct{ dir, pkg, cgo string }{
+		{binDir, "github.com/awskeep/awskeep/cmd/awskeep", "0"},
+		{pluginDir, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example", "0"},
+		{pluginDir, "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11", "1"},
+		{pluginDir, "github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm", "1"},
+		{pluginDir, "github.com/awskeep/awskeep/plugin-yubihsm/cmd/awskeep-plugin-yubihsm", "0"},
+	} {
+		cmd := exec.Command("go", "build", "-trimpath", "-o", b.dir+"/", b.pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+		}
+	}
+	ctx := context.Background()
+	if moto, err = mototest.StartServer(ctx, tmpDir); err != nil {
+		return err
+	}
+	if alice, err = moto.CreateUser(ctx, "alice", true); err != nil {
+		return err
+	}
+	if roleARN, err = moto.CreateRole(ctx, "deployer", alice.ARN); err != nil {
+		return err
+	}
+	return moto.EnableAuth(ctx)
+}
+
+// latencies records one duration per iteration and reports percentiles next to ns/op.
+type latencies []time.Duration
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(s[len(s)/2]), "p50-ms")
+	b.ReportMetric(ms(s[len(s)*9/10]), "p90-ms")
+}

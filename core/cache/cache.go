@@ -1,0 +1,403 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// DefaultMinRemaining is how much lifetime an entry must have left to be used: the
+// credential_process contract has clients run the helper again when fewer than 15 minutes
+// remain, so handing them such credentials would only make them ask again at once.
+const DefaultMinRemaining = 15 * time.Minute
+
+// DefaultLockTimeout bounds how long GetOrFetch and Put wait for another process that is
+// fetching the same key. The caller's context usually ends the wait first.
+const DefaultLockTimeout = time.Minute
+
+// Options configure a Cache. The zero value of every field selects its default.
+type Options struct {
+	// Dir is the cache directory; default DefaultDir(). It is created with mode 0700 and
+	// refused (ErrInsecureDir) if it is open to group or others or owned by another user.
+	Dir string
+	// MinRemaining is the lifetime an entry must have left, strictly, to be used;
+	// zero or negative selects DefaultMinRemaining.
+	MinRemaining time.Duration
+	// LockTimeout bounds the wait for another process's lock on the same key; default
+	// DefaultLockTimeout; negative waits as long as the context allows.
+	LockTimeout time.Duration
+	// Now is the clock entries' expiry is compared with; default time.Now.
+	Now func() time.Time
+	// Logger receives, at debug level, hits, misses and why an entry was discarded, and,
+	// at warn level, a failure to store fetched credentials. Nil logs nothing. Secrets are
+	// never logged.
+	Logger *slog.Logger
+}
+
+// Cache is a directory of cached credentials. It is safe for concurrent use by goroutines
+// and by processes sharing the directory.
+type Cache struct {
+	dir          string
+	minRemaining time.Duration
+	lockTimeout  time.Duration
+	now          func() time.Time
+	log          *slog.Logger
+	uid          int
+}
+
+// Open returns the cache in Options.Dir, creating the directory if needed and checking
+// that it is private to the user.
+func Open(optFns ...func(*Options)) (*Cache, error) {
+	if !supported {
+		return nil, fmt.Errorf("cache: %s: %w; use --no-cache", runtime.GOOS, ErrUnsupported)
+	}
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.Dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		o.Dir = d
+	}
+	if o.MinRemaining <= 0 {
+		o.MinRemaining = DefaultMinRemaining
+	}
+	if o.LockTimeout == 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Cache{
+		dir:          filepath.Clean(o.Dir),
+		minRemaining: o.MinRemaining,
+		lockTimeout:  o.LockTimeout,
+		now:          o.Now,
+		log:          o.Logger,
+		uid:          os.Getuid(),
+	}
+	if err := ensureDir(c.dir, c.uid); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Dir returns the cache directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// status is the outcome of looking up an entry.
+type status int
+
+const (
+	found   status = iota // valid, and more than minRemaining left
+	absent                // no file
+	stale                 // valid, but too little lifetime left
+	invalid               // present but not trustworthy; reason says why
+)
+
+// lookup reads and checks one entry file. It takes no lock: entries are replaced by
+// rename, so the file it opens is always a complete entry of some writer.
+func (c *Cache) lookup(k Key, path string) (Credentials, status, error) {
+	data, meta, err := readEntryFile(path, maxEntrySize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Credentials{}, absent, nil
+	}
+	if err != nil {
+		return Credentials{}, invalid, err
+	}
+	if err := checkEntryFile(meta, c.uid); err != nil {
+		return Credentials{}, invalid, err
+	}
+	e, err := decodeEntry(data)
+	if err != nil {
+		return Credentials{}, invalid, err
+	}
+	if e.key != k {
+		return Credentials{}, invalid, errors.New("written for a different key")
+	}
+	if e.creds.Expiration.Sub(c.now()) <= c.minRemaining {
+		return e.creds, stale, nil
+	}
+	return e.creds, found, nil
+}
+
+// report logs a lookup's outcome at debug level. Only the entry's path (a hash), the
+// access key id, the expiry and fixed reason texts are logged.
+func (c *Cache) report(path string, st status, creds Credentials, reason error) {
+	switch st {
+	case found:
+		c.log.Debug("cache hit", "entry", path, "credentials", creds)
+	case absent:
+		c.log.Debug("cache miss: no entry", "entry", path)
+	case stale:
+		c.log.Debug("cache miss: entry expires too soon", "entry", path, "credentials", creds, "min_remaining", c.minRemaining)
+	case invalid:
+		c.log.Debug("cache miss: entry discarded", "entry", path, "reason", reason.Error())
+	}
+}
+
+func (c *Cache) entryPath(id string) string { return filepath.Join(c.dir, id+".json") }
+func (c *Cache) lockPath(id string) string  { return filepath.Join(c.dir, id+".lock") }
+
+// Get returns the cached credentials for k if an entry exists, can be trusted and has more
+// than MinRemaining left. It reads one file and takes no lock; it never deletes an entry,
+// since without the lock it could delete one another process has just written.
+func (c *Cache) Get(k Key) (Credentials, bool) {
+	if err := k.validate(); err != nil {
+		c.log.Debug("cache miss: key refused", "reason", err.Error())
+		return Credentials{}, false
+	}
+	path := c.entryPath(k.id())
+	creds, st, reason := c.lookup(k, path)
+	c.report(path, st, creds, reason)
+	if st != found {
+		return Credentials{}, false
+	}
+	return creds, true
+}
+
+// GetOrFetch returns the cached credentials for k (hit true) or, on a miss, calls fetch
+// once across all processes sharing the cache directory, stores its result and returns it
+// (hit false).
+//
+// A hit reads one file and takes no lock. On a miss it takes k's file lock, waiting as ctx
+// and Options.LockTimeout allow, and looks again: if another process stored credentials
+// meanwhile, those are returned with hit true and fetch is not called. An untrustworthy
+// entry is removed under the lock.
+//
+// An error of fetch is returned as is and nothing is stored. Fetched credentials are
+// stored even when they have MinRemaining or less left (they are returned, and simply
+// never hit). A failure to store them is logged at warn level and does not fail the call:
+// the caller has valid credentials, and the next call fetches again.
+func (c *Cache) GetOrFetch(ctx context.Context, k Key, fetch func(ctx context.Context) (Credentials, error)) (creds Credentials, hit bool, err error) {
+	if err := k.validate(); err != nil {
+		return Credentials{}, false, err
+	}
+	id := k.id()
+	path := c.entryPath(id)
+	creds, st, reason := c.lookup(k, path)
+	c.report(path, st, creds, reason)
+	if st == found {
+		return creds, true, nil
+	}
+
+	l, err := c.lock(ctx, c.lockPath(id))
+	if err != nil {
+		return Credentials{}, false, err
+	}
+	defer c.release(l)
+
+	// Double-checked: whoever held the lock before us may have stored the entry.
+	creds, st, reason = c.lookup(k, path)
+	switch st {
+	case found:
+		c.log.Debug("cache hit after waiting for the lock", "entry", path, "credentials", creds)
+		return creds, true, nil
+	case invalid:
+		// Under the lock no writer can be between rename and our remove.
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			c.log.Debug("cache: remove discarded entry", "entry", path, "error", err.Error())
+		} else {
+			c.log.Debug("cache entry removed", "entry", path, "reason", reason.Error())
+		}
+	}
+
+	creds, err = fetch(ctx)
+	if err != nil {
+		return Credentials{}, false, err
+	}
+	if err := c.store(k, id, creds); err != nil {
+		c.log.Warn("cache: fetched credentials not stored; they are still used", "entry", path, "error", err.Error())
+	}
+	return creds, false, nil
+}
+
+// Put stores creds for k, replacing any entry, under k's lock (waiting as ctx and
+// Options.LockTimeout allow).
+func (c *Cache) Put(ctx context.Context, k Key, creds Credentials) error {
+	if err := k.validate(); err != nil {
+		return err
+	}
+	id := k.id()
+	l, err := c.lock(ctx, c.lockPath(id))
+	if err != nil {
+		return err
+	}
+	defer c.release(l)
+	return c.store(k, id, creds)
+}
+
+// store writes an entry atomically: a temporary file in the same directory (so rename
+// cannot cross file systems), created 0600, synced, then renamed over the entry, and the
+// directory synced so the rename survives a crash. Readers see the old entry or the new
+// one, never a partial file.
+func (c *Cache) store(k Key, id string, creds Credentials) (err error) {
+	data, err := encodeEntry(k, creds)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(c.dir, ".tmp-"+id+"-*")
+	if err != nil {
+		return fmt.Errorf("cache: create entry: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil { // CreateTemp's mode today; explicit because the file holds secrets
+		return fmt.Errorf("cache: chmod entry: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("cache: write entry: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cache: sync entry: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cache: close entry: %w", err)
+	}
+	if err := os.Rename(tmp, c.entryPath(id)); err != nil {
+		return fmt.Errorf("cache: rename entry: %w", err)
+	}
+	if d, err := os.Open(c.dir); err == nil {
+		// Durability only; the entry is already in place and correct if this fails.
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Lock polling: start fast (a fetch may finish in milliseconds), back off to a modest
+// ceiling. flock cannot be interrupted by a context, so waiting is done by polling
+// LOCK_NB rather than by a blocking call that would outlive a cancelled context.
+const (
+	lockPollMin = time.Millisecond
+	lockPollMax = 25 * time.Millisecond
+)
+
+// lock takes the exclusive flock on path.
+func (c *Cache) lock(ctx context.Context, path string) (*os.File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cache: wait for lock %s: %w", path, err)
+	}
+	var deadline <-chan time.Time
+	if c.lockTimeout > 0 {
+		t := time.NewTimer(c.lockTimeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	poll := time.NewTimer(0)
+	defer poll.Stop()
+	<-poll.C
+	delay := lockPollMin
+	for {
+		f, err := openLockFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("cache: open lock %s: %w; remove it if it is not a file", path, err)
+		}
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			f.Close()
+			return nil, fmt.Errorf("cache: lock %s is not a regular file; remove it", path)
+		}
+		for {
+			busy, err := tryLock(f)
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("cache: lock %s: %w", path, err)
+			}
+			if !busy {
+				break
+			}
+			poll.Reset(delay)
+			select {
+			case <-ctx.Done():
+				f.Close()
+				return nil, fmt.Errorf("cache: wait for lock %s: %w", path, ctx.Err())
+			case <-deadline:
+				f.Close()
+				return nil, fmt.Errorf("cache: wait for lock %s: another awskeep process has held it for more than %s (it may be waiting for a PIN or a device); retry, or use --no-cache: %w",
+					path, c.lockTimeout, ErrLockTimeout)
+			case <-poll.C:
+			}
+			delay = min(2*delay, lockPollMax)
+		}
+		// Clear may have unlinked the lock file while we waited on it; a lock on an
+		// unlinked file excludes nobody who opens the path now, so lock the new one.
+		held, err1 := f.Stat()
+		now, err2 := os.Lstat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, now) {
+			return f, nil
+		}
+		f.Close()
+	}
+}
+
+func (c *Cache) release(f *os.File) {
+	unlock(f)
+	f.Close()
+}
+
+// Clear removes every entry, lock and leftover temporary file from the cache directory,
+// and nothing else (the directory may be shared with other files if Options.Dir says so).
+// A process fetching at the same time may store its entry after Clear returns.
+func (c *Cache) Clear() error {
+	ents, err := os.ReadDir(c.dir)
+	if err != nil {
+		return fmt.Errorf("cache: clear %s: %w", c.dir, err)
+	}
+	var errs []error
+	for _, e := range ents {
+		if !isCacheFile(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(c.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cache: clear %s: %w", c.dir, err)
+	}
+	return nil
+}
+
+// isCacheFile recognizes the names this package creates: <id>.json, <id>.lock and
+// .tmp-<id>-<random>.
+func isCacheFile(name string) bool {
+	if rest, ok := strings.CutPrefix(name, ".tmp-"); ok {
+		id, _, ok := strings.Cut(rest, "-")
+		return ok && isID(id)
+	}
+	id, ok := strings.CutSuffix(name, ".json")
+	if !ok {
+		id, ok = strings.CutSuffix(name, ".lock")
+	}
+	return ok && isID(id)
+}
+
+func isID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,101 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package cache
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+const supported = true
+
+// readEntryFile reads a whole entry file in four system calls (open, fstat, read, close):
+// this is the cache-hit path. O_NOFOLLOW refuses a symbolic link planted in the
+// directory; O_NONBLOCK keeps a FIFO in its place from blocking the open forever. The
+// metadata comes from the open descriptor, so it describes the file actually read; the
+// data is returned only for a regular file of at most max bytes.
+func readEntryFile(path string, max int64) ([]byte, fileMeta, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		// Linux and macOS say ELOOP for a symbolic link under O_NOFOLLOW, FreeBSD EMLINK.
+		if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
+			return nil, fileMeta{}, errSymlink
+		}
+		return nil, fileMeta{}, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, fileMeta{}, &fs.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	m := fileMeta{
+		regular: uint32(st.Mode)&syscall.S_IFMT == syscall.S_IFREG,
+		perm:    fs.FileMode(st.Mode & 0o777),
+		uid:     int(st.Uid),
+		size:    st.Size,
+	}
+	if !m.regular || m.size > max {
+		return nil, m, nil
+	}
+	// One byte more than the size, to notice a file that grew since fstat.
+	buf := make([]byte, m.size+1)
+	var n int
+	for {
+		n, err = syscall.Read(fd, buf)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, m, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	if int64(n) != m.size {
+		return nil, m, errors.New("changed while being read")
+	}
+	return buf[:n], m, nil
+}
+
+// metaOf extracts the fields the cache checks from a FileInfo.
+func metaOf(fi fs.FileInfo) (fileMeta, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileMeta{}, false
+	}
+	return fileMeta{regular: fi.Mode().IsRegular(), perm: fi.Mode().Perm(), uid: int(st.Uid), size: fi.Size()}, true
+}
+
+// openLockFile opens (creating) a key's lock file, with the same precautions.
+func openLockFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
+}
+
+// tryLock takes an exclusive flock without blocking; busy reports that another open file
+// description holds it. flock locks belong to the open file description, so they exclude
+// other processes and other opens within this process alike, and die with the process.
+func tryLock(f *os.File) (busy bool, err error) {
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return false, nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return true, nil
+		default:
+			return false, err
+		}
+	}
+}
+
+// unlock releases the flock; closing the file would too, this just makes it explicit.
+func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }

@@ -1,0 +1,115 @@
+// Package pin finds the PIN or password for a key URI, in the order DESIGN.md gives:
+// the URI's pin-source, the URI's pin-value, $AWSKEEP_PIN, then a prompt when standard input
+// is a terminal. It never reads a PIN from other command-line arguments, never echoes one,
+// and never puts one in an error.
+package pin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/awskeep/awskeep/plugins/keyuri"
+)
+
+// EnvVar is the environment variable that may hold the PIN.
+const EnvVar = "AWSKEEP_PIN"
+
+// maxPINFile bounds what is read from a pin-source file.
+const maxPINFile = 4096
+
+// Options configure Resolve.
+type Options struct {
+	// Getenv reads the environment; default os.Getenv.
+	Getenv func(string) string
+	// Terminal, when standard input is a terminal, is its file descriptor; -1 for none.
+	// Default: os.Stdin if it is a terminal.
+	Terminal int
+	// Prompt is where the prompt goes; default os.Stderr.
+	Prompt io.Writer
+	// Label names the key in the prompt.
+	Label string
+}
+
+// Resolve returns the PIN for u, or "" when no source gives one (keys without a PIN).
+func Resolve(u *keyuri.URI, optFns ...func(*Options)) (string, error) {
+	opts := Options{Getenv: os.Getenv, Terminal: -1, Prompt: os.Stderr, Label: u.WithoutSecrets().String()}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		opts.Terminal = int(os.Stdin.Fd())
+	}
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if src, ok := u.QueryAttr(keyuri.PINSource); ok {
+		return FromSource(src)
+	}
+	if v, ok := u.QueryAttr(keyuri.PINValue); ok {
+		return v, nil
+	}
+	if v := opts.Getenv(EnvVar); v != "" {
+		return v, nil
+	}
+	if opts.Terminal >= 0 {
+		fmt.Fprintf(opts.Prompt, "PIN for %s: ", opts.Label)
+		b, err := term.ReadPassword(opts.Terminal)
+		fmt.Fprintln(opts.Prompt)
+		if err != nil {
+			return "", fmt.Errorf("read PIN from the terminal: %w", err)
+		}
+		return string(b), nil
+	}
+	return "", nil
+}
+
+// FromSource reads a PIN from a pin-source: a file path or a file: URI (RFC 7512 section
+// 2.3 leaves the form to the application; RFC 8089 file URIs and plain paths are taken).
+// The file must be a regular file that only its owner can read or write; one trailing
+// newline is removed.
+func FromSource(src string) (string, error) {
+	path := src
+	if strings.HasPrefix(src, "file:") {
+		u, err := url.Parse(src)
+		if err != nil || (u.Host != "" && u.Host != "localhost") || u.Path == "" {
+			return "", fmt.Errorf("pin-source %q: want file:/path or a path", src)
+		}
+		path = u.Path
+	} else if strings.Contains(src, ":") && !strings.HasPrefix(src, "/") && !strings.HasPrefix(src, ".") {
+		return "", fmt.Errorf("pin-source %q: only files are supported (file:/path or a path)", src)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("pin-source file %s does not exist", path)
+		}
+		return "", fmt.Errorf("pin-source: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("pin-source: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("pin-source %s is not a regular file", path)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("pin-source %s is open to other users (mode %04o): run chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxPINFile+1))
+	if err != nil {
+		return "", fmt.Errorf("pin-source %s: %w", path, err)
+	}
+	if len(data) > maxPINFile {
+		return "", fmt.Errorf("pin-source %s is larger than %d bytes: is it the right file?", path, maxPINFile)
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	if s == "" {
+		return "", fmt.Errorf("pin-source %s is empty", path)
+	}
+	return s, nil
+}

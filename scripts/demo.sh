@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# make demo: the main job of awskeep end to end, on local stand-ins for the real things.
+#
+#   1. a SoftHSM2 token stands in for the HSM,
+#   2. moto_server stands in for AWS (it checks every SigV4 signature),
+#   3. an IAM user's secret access key goes into the token with `awskeep import`,
+#   4. the AWS CLI gets temporary credentials through credential_process = awskeep ...
+#
+# Everything lives in ./demo (git-ignored); moto is stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/python-tools.sh
+
+root=$PWD
+demo=$root/demo
+bin=$root/bin
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+rm -rf "$demo"
+mkdir -p "$demo"
+chmod 700 "$demo"
+
+moto_pid=
+cleanup() {
+	if [[ -n $moto_pid ]]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+step "A SoftHSM2 token in $demo/tokens stands in for the HSM"
+mkdir -p "$demo/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$demo/tokens" >"$demo/softhsm2.conf"
+export SOFTHSM2_CONF=$demo/softhsm2.conf
+# The user PIN goes into a 0600 file; awskeep reads it through the key URI's pin-source.
+(umask 077 && head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$demo/pin")
+run softhsm2-util --init-token --free --label awskeep-demo --so-pin "so-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')" --pin "$(cat "$demo/pin")" | sed 's/--pin [^ ]*/--pin ***/'
+key="pkcs11:token=awskeep-demo;object=demo?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:$demo/pin"
+
+step "moto_server on a free loopback port stands in for AWS"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endpoint=http://127.0.0.1:$port
+"$(moto_server_path)" -H 127.0.0.1 -p "$port" >"$demo/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 100); do curl -fs "$endpoint/moto-api/" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "$endpoint/moto-api/" >/dev/null || { echo "moto_server did not start; see $demo/moto.log" >&2; exit 1; }
+echo "moto_server (pid $moto_pid) listens on $endpoint"
+
+step "Create an IAM user with an access key, a role it may assume, and an S3 object"
+aws_v1=$(pyenv_bin aws || command -v aws)
+# moto accepts any credentials until authentication is switched on below.
+boot() { AWS_ACCESS_KEY_ID=AKIAMOTOBOOTSTRAP000 AWS_SECRET_ACCESS_KEY=bootstrap AWS_DEFAULT_REGION=us-east-1 \
+	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null "$aws_v1" --endpoint-url "$endpoint" "$@"; }
+user_arn=$(boot iam create-user --user-name demo-user --query User.Arn --output text)
+boot iam put-user-policy --user-name demo-user --policy-name allow-all \
+	--policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+role_arn=$(boot iam create-role --role-name demo-role --query Role.Arn --output text --assume-role-policy-document \
+	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"$user_arn\"},\"Action\":\"sts:AssumeRole\"}]}")
+boot iam put-role-policy --role-name demo-role --policy-name allow-all \
+	--policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+boot s3api create-bucket --bucket awskeep-demo >/dev/null
+echo "hello from awskeep" | boot s3api put-object --bucket awskeep-demo --key hello.txt --body /dev/stdin >/dev/null
+# The secret is read into a variable, never onto a command line or into a file.
+read -r access_key_id secret < <(boot iam create-access-key --user-name demo-user \
+	--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
+echo "user $user_arn, access key $access_key_id, role $role_arn"
+curl -fs -X POST -H 'Content-Type: text/plain' --data 0 "$endpoint/moto-api/reset-auth" >/dev/null
+echo "moto now verifies the SigV4 signature of every request"
+
+step "Import the secret into the token (once; it never leaves the token again)"
+printf '$ awskeep import --key "%s"   # secret on stdin\n' "$key"
+printf '%s\n' "$secret" | "$bin/awskeep" import --key "$key"
+unset secret
+run "$bin/awskeep" keys describe --key "$key"
+
+step "Point an AWS CLI profile at awskeep"
+export AWS_CONFIG_FILE=$demo/aws-config AWS_SHARED_CREDENTIALS_FILE=$demo/aws-credentials
+export XDG_CACHE_HOME=$demo/cache AWSKEEP_PLUGIN_DIR=$bin
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE
+cat >"$AWS_CONFIG_FILE" <<CONFIG
+[profile demo]
+region = us-east-1
+credential_process = $bin/awskeep credential-process --key "$key" --access-key-id $access_key_id --role-arn $role_arn --role-session-name demo --endpoint-url $endpoint
+CONFIG
+cat "$AWS_CONFIG_FILE"
+
+step "The AWS CLI lists the bucket with credentials from the token"
+run "$aws_v1" --profile demo --endpoint-url "$endpoint" s3api list-objects-v2 --bucket awskeep-demo --query 'Contents[].Key' --output text
+
+step "Who am I? (aws sts get-caller-identity through credential_process)"
+run "$aws_v1" --profile demo --endpoint-url "$endpoint" sts get-caller-identity
