@@ -33,7 +33,10 @@ printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR
 export SOFTHSM2_CONF=$demo/softhsm2.conf
 # The user PIN goes into a 0600 file; awskeep reads it through the key URI's pin-source.
 (umask 077 && head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$demo/pin")
-run softhsm2-util --init-token --free --label awskeep-demo --so-pin "so-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')" --pin "$(cat "$demo/pin")" | sed 's/--pin [^ ]*/--pin ***/'
+# softhsm2-util takes PINs only as arguments or at an interactive prompt; this is the one
+# place the (throw-away) demo PIN is on a command line, and it is not echoed.
+echo '$ softhsm2-util --init-token --free --label awskeep-demo --so-pin *** --pin ***'
+softhsm2-util --init-token --free --label awskeep-demo --so-pin "so-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')" --pin "$(cat "$demo/pin")"
 key="pkcs11:token=awskeep-demo;object=demo?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:$demo/pin"
 
 step "moto_server on a free loopback port stands in for AWS"
@@ -58,7 +61,8 @@ role_arn=$(boot iam create-role --role-name demo-role --query Role.Arn --output 
 boot iam put-role-policy --role-name demo-role --policy-name allow-all \
 	--policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 boot s3api create-bucket --bucket awskeep-demo >/dev/null
-echo "hello from awskeep" | boot s3api put-object --bucket awskeep-demo --key hello.txt --body /dev/stdin >/dev/null
+echo "hello from awskeep" >"$demo/hello.txt"
+boot s3api put-object --bucket awskeep-demo --key hello.txt --body "$demo/hello.txt" >/dev/null
 # The secret is read into a variable, never onto a command line or into a file.
 read -r access_key_id secret < <(boot iam create-access-key --user-name demo-user \
 	--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
