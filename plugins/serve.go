@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -43,7 +44,26 @@ func Serve(b Backend, optFns ...func(*ServeOptions)) {
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           opts.Logger,
 	})
+	// The host ended the plugin gracefully: let the backend release what the device keeps
+	// for it (a YubiHSM 2 has 16 sessions, held for 30 s after a client vanishes).
+	if c, ok := b.(Closer); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			opts.Logger.Warn("close backend", "error", err)
+		}
+	}
 }
+
+// Closer is implemented by backends that hold device resources (sessions, handles) to
+// release when the host ends the plugin. Serve calls Close once, after the last call.
+type Closer interface {
+	Close(ctx context.Context) error
+}
+
+// closeTimeout bounds Closer.Close: go-plugin kills a plugin that has not exited two
+// seconds after the host asked it to.
+const closeTimeout = 1500 * time.Millisecond
 
 // exitWithParent ends the plugin when its parent goes away (go-plugin issues 10, 114, 210):
 // the process is then re-parented, and its parent pid changes. The host also asks the kernel
