@@ -87,7 +87,7 @@ func openDevice(ctx context.Context, u *keyuri.URI, flags deviceFlags, e *env) (
 // plugin with its signal.
 func explainDevice(d *device, op string, err error) error {
 	if d != nil && errors.Is(err, plugins.ErrPluginUnavailable) {
-		if reason := waitExit(d.plugin); reason != "" {
+		if reason := pluginhost.CrashReason(d.plugin); reason != "" {
 			return fmt.Errorf("plugin %s crashed (%s) during %s", d.plugin.Name(), reason, op)
 		}
 	}
@@ -100,17 +100,6 @@ func explainDevice(d *device, op string, err error) error {
 		return fmt.Errorf("%s: timed out (raise --timeout if the device is slow): %w", op, err)
 	}
 	return err
-}
-
-// waitExit gives a dying plugin a moment to be reaped so its signal can be named.
-func waitExit(p *plugins.Plugin) string {
-	for range 100 {
-		if p.Exited() {
-			return p.ExitReason()
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return ""
 }
 
 // isTerminal reports whether f is a terminal.

@@ -33,7 +33,7 @@ func (u *user) credentialProcess(object string, extra ...string) credproc.Output
 	if !strings.HasSuffix(r.stdout, "}\n") || strings.Count(r.stdout, "\n") != 1 {
 		u.t.Fatalf("stdout holds more than the JSON object")
 	}
-	u.secrets = append(u.secrets, out.SecretAccessKey, out.SessionToken)
+	u.tokens = append(u.tokens, out.SecretAccessKey, out.SessionToken)
 	return out
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awskeep/awskeep/core/credproc"
 	"github.com/awskeep/awskeep/core/mototest"
 	"github.com/awskeep/awskeep/plugin-softhsm/softhsmtest"
 )
@@ -109,6 +110,9 @@ type user struct {
 	pinFile string
 	// secrets must appear in no output: the AWS secret and the PIN.
 	secrets []string
+	// tokens are temporary credentials: expected on credential-process's stdout, never on
+	// stderr.
+	tokens []string
 }
 
 const userPIN = "4913-e2e-pin"
@@ -175,14 +179,16 @@ func (u *user) exec(bin, stdin string, extraEnv []string, args ...string) result
 	} else if err != nil {
 		u.t.Fatalf("run %s: %v", bin, err)
 	}
-	u.checkNoSecrets(r.stdout+r.stderr, filepath.Base(bin)+" "+strings.Join(args, " "))
+	what := filepath.Base(bin) + " " + strings.Join(args, " ")
+	u.checkNoSecrets(r.stdout+r.stderr, u.secrets, what)
+	u.checkNoSecrets(r.stderr, u.tokens, what)
 	return r
 }
 
-// checkNoSecrets fails the test if out holds the AWS secret or the PIN.
-func (u *user) checkNoSecrets(out, what string) {
+// checkNoSecrets fails the test if out holds one of secrets.
+func (u *user) checkNoSecrets(out string, secrets []string, what string) {
 	u.t.Helper()
-	for _, s := range u.secrets {
+	for _, s := range secrets {
 		if s != "" && strings.Contains(out, s) {
 			u.t.Fatalf("output of %s contains a secret", what)
 		}
@@ -224,3 +230,7 @@ func (u *user) importKey(object, secret string) {
 	r := u.run(secret+"\n", nil, "import", "--key", u.keyURI(object))
 	mustSucceed(u.t, r, "import")
 }
+
+type credprocOutput = credproc.Output
+
+func parseCredentials(s string) (credproc.Output, error) { return credproc.Parse([]byte(s)) }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench: every awskeep benchmark in one `go test` run on this machine (cmd/bench),
+# printed as a table and written to bench/results.md. BENCHTIME sets go test -benchtime.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+benchtime=${BENCHTIME:-3s}
+mkdir -p bench
+raw=bench/results.txt
+echo "== go test -bench . -benchtime $benchtime ./bench (in cmd/)"
+(cd cmd && go test -run '^$' -bench . -benchtime "$benchtime" -timeout 30m ./bench/) | tee "$raw"
+grep -q '^ok' "$raw" || { echo "bench: the benchmark run failed" >&2; exit 1; }
+
+{
+	echo "# awskeep benchmarks"
+	echo
+	echo "One run of \`make bench\` (BENCHTIME=$benchtime) on $(nproc) cores, $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3)."
+	echo "$(grep '^cpu:' "$raw" | sed 's/^cpu: */CPU: /')"
+	echo
+	echo "| benchmark | iterations | mean | p50 | p90 |"
+	echo "|---|---:|---:|---:|---:|"
+	awk '
+	function human(ns) {
+		if (ns >= 1e6) return sprintf("%.1f ms", ns / 1e6)
+		if (ns >= 1e3) return sprintf("%.1f µs", ns / 1e3)
+		return sprintf("%d ns", ns)
+	}
+	/^Benchmark/ {
+		name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
+		p50 = "-"; p90 = "-"
+		for (i = 3; i < NF; i++) {
+			if ($(i+1) == "ns/op") mean = human($i)
+			if ($(i+1) == "p50-ms") p50 = $i " ms"
+			if ($(i+1) == "p90-ms") p90 = $i " ms"
+		}
+		printf "| %s | %s | %s | %s | %s |\n", name, $2, mean, p50, p90
+	}' "$raw"
+	echo
+	echo "Sign: one SigV4 signature of an STS AssumeRole POST. PluginHMAC: one HMAC over an 8-byte date from"
+	echo "the host through gRPC to the plugin and its device. PluginLaunch: exec to first answer (handshake,"
+	echo "AutoMTLS, Info). CredentialProcess: wall time of one \`awskeep credential-process\` against moto on"
+	echo "loopback (cold: --no-cache, so plugin start, device login, HMAC and STS), next to a shell stub that"
+	echo "prints static JSON. Concurrent32: 32 invocations started at once, until the last has printed."
+} >bench/results.md
+echo
+cat bench/results.md
