@@ -41,7 +41,9 @@ func (crashy) HMAC(_ context.Context, _ plugins.Key, msg []byte) ([]byte, error)
 	return fmt.Appendf(nil, "%d", os.Getpid()), nil
 }
 
-func (crashy) ImportKey(context.Context, plugins.Key, []byte, plugins.ImportOptions) error { return nil }
+func (crashy) ImportKey(context.Context, plugins.Key, []byte, plugins.ImportOptions) error {
+	return nil
+}
 func (crashy) DescribeKey(context.Context, plugins.Key) (plugins.KeyDescription, error) {
 	return plugins.KeyDescription{}, nil
 }

@@ -34,7 +34,7 @@ func parseKey(raw string) (keyRef, error) {
 		return keyRef{}, fmt.Errorf("yubihsm: %w", err)
 	}
 	if u.Scheme != Scheme {
-		return keyRef{}, fmt.Errorf("yubihsm: %w: scheme %q, this backend serves %s:", plugins.ErrInvalidKeyURI, u.Scheme, Scheme)
+		return keyRef{}, fmt.Errorf("yubihsm: %w: scheme %q, this backend serves %q", plugins.ErrInvalidKeyURI, u.Scheme, Scheme+":")
 	}
 	id, _ := u.PathAttr("object-id") // keyuri checks presence and range for this scheme
 	ref := keyRef{connector: yubihsm.DefaultConnectorURL, authKeyID: 1, domains: 1}
