@@ -154,11 +154,13 @@ func cacheKey(u *keyuri.URI, in credentialProcessInput) cache.Key {
 
 // fetchCredentials starts the plugin and asks STS.
 func fetchCredentials(ctx context.Context, u *keyuri.URI, in credentialProcessInput, e *env) (cache.Credentials, error) {
+	start := e.now()
 	d, err := openDevice(ctx, u, in.device, e)
 	if err != nil {
 		return cache.Credentials{}, fmt.Errorf("open key %s: %w", u.WithoutSecrets(), err)
 	}
 	defer d.Close()
+	e.logger.Debug("plugin started", "plugin", d.info.Name, "elapsed", e.now().Sub(start))
 	client := sts.New(devicekey.Deriver(d.backend, d.key), in.accessKeyID, func(o *sts.Options) {
 		o.Region = in.region
 		o.EndpointURL = in.endpointURL
@@ -176,6 +178,7 @@ func fetchCredentials(ctx context.Context, u *keyuri.URI, in credentialProcessIn
 			Duration: in.duration, SerialNumber: in.mfaSerial, TokenCode: in.mfaCode,
 		})
 	}
+	e.logger.Debug("STS answered", "operation", op, "elapsed", e.now().Sub(start))
 	if err != nil {
 		var api *sts.APIError
 		if errors.As(err, &api) {
