@@ -95,7 +95,7 @@ func explainDevice(d *device, op string, err error) error {
 	case errors.Is(err, plugins.ErrPINIncorrect):
 		return fmt.Errorf("%w (not retried: devices lock after repeated failures; check pin-source or $%s)", err, pin.EnvVar)
 	case errors.Is(err, plugins.ErrPINLocked):
-		return fmt.Errorf("%w (the device must be unlocked by its administrator)", err)
+		return fmt.Errorf("%w (not retried: each failure counts against the device)", err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: timed out (raise --timeout if the device is slow): %w", op, err)
 	}

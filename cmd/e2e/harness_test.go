@@ -65,6 +65,7 @@ func setup(m *testing.M) (int, error) {
 		{binDir, "github.com/awskeep/awskeep/cmd/awskeep"},
 		{pluginDir, "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11"},
 		{pluginDir, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example"},
+		{pluginDir, "github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm"},
 	}
 	for _, b := range builds {
 		cmd := exec.Command("go", "build", "-o", b.dir+"/", b.pkg)
