@@ -23,9 +23,11 @@ type keyDescription struct {
 	Plugin      string            `json:"plugin"`
 }
 
-func runKeysDescribe(ctx context.Context, args []string, e *env) error {
+// withDevice parses the shared device flags of a `keys` subcommand, opens the key's
+// device under --timeout and runs op with it.
+func withDevice(ctx context.Context, name string, args []string, e *env, op func(context.Context, *device) error) error {
 	var in keysInput
-	fs := newFlagSet("keys describe", e)
+	fs := newFlagSet(name, e)
 	in.device.bind(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -38,46 +40,37 @@ func runKeysDescribe(ctx context.Context, args []string, e *env) error {
 	defer cancel()
 	d, err := openDevice(ctx, u, in.device, e)
 	if err != nil {
-		return fmt.Errorf("describe %s: %w", u.WithoutSecrets(), err)
+		return fmt.Errorf("%s %s: %w", name, u.WithoutSecrets(), err)
 	}
 	defer d.Close()
-	desc, err := d.backend.DescribeKey(ctx, d.key)
-	if err != nil {
-		return fmt.Errorf("describe %s: %w", d.key.URI, explainDevice(d, "describe", err))
-	}
-	out, err := json.MarshalIndent(keyDescription{
-		URI: d.key.URI, Exists: desc.Exists, Extractable: desc.Extractable, Sensitive: desc.Sensitive,
-		Algorithm: desc.Algorithm, Label: desc.Label, Attributes: desc.Attributes,
-		Plugin: d.info.Name + " " + d.info.Version,
-	}, "", "  ")
-	if err != nil {
+	return op(ctx, d)
+}
+
+func runKeysDescribe(ctx context.Context, args []string, e *env) error {
+	return withDevice(ctx, "keys describe", args, e, func(ctx context.Context, d *device) error {
+		desc, err := d.backend.DescribeKey(ctx, d.key)
+		if err != nil {
+			return fmt.Errorf("describe %s: %w", d.key.URI, explainDevice(d, "describe", err))
+		}
+		out, err := json.MarshalIndent(keyDescription{
+			URI: d.key.URI, Exists: desc.Exists, Extractable: desc.Extractable, Sensitive: desc.Sensitive,
+			Algorithm: desc.Algorithm, Label: desc.Label, Attributes: desc.Attributes,
+			Plugin: d.info.Name + " " + d.info.Version,
+		}, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
 		return err
-	}
-	_, err = fmt.Fprintf(e.stdout, "%s\n", out)
-	return err
+	})
 }
 
 func runKeysDelete(ctx context.Context, args []string, e *env) error {
-	var in keysInput
-	fs := newFlagSet("keys delete", e)
-	in.device.bind(fs)
-	if err := parseFlags(fs, args); err != nil {
+	return withDevice(ctx, "keys delete", args, e, func(ctx context.Context, d *device) error {
+		if err := d.backend.DeleteKey(ctx, d.key); err != nil {
+			return fmt.Errorf("delete %s: %w", d.key.URI, explainDevice(d, "delete", err))
+		}
+		_, err := fmt.Fprintf(e.stdout, "deleted %s\n", d.key.URI)
 		return err
-	}
-	u, err := in.device.parseKey()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, in.device.timeout)
-	defer cancel()
-	d, err := openDevice(ctx, u, in.device, e)
-	if err != nil {
-		return fmt.Errorf("delete %s: %w", u.WithoutSecrets(), err)
-	}
-	defer d.Close()
-	if err := d.backend.DeleteKey(ctx, d.key); err != nil {
-		return fmt.Errorf("delete %s: %w", d.key.URI, explainDevice(d, "delete", err))
-	}
-	fmt.Fprintf(e.stdout, "deleted %s\n", d.key.URI)
-	return nil
+	})
 }
