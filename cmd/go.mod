@@ -10,6 +10,7 @@ require (
 	github.com/awskeep/awskeep/plugin-tpm v0.0.0-00010101000000-000000000000
 	github.com/awskeep/awskeep/plugin-yubihsm v0.0.0-00010101000000-000000000000
 	github.com/awskeep/awskeep/plugins v0.0.0-00010101000000-000000000000
+	github.com/google/go-tpm v0.9.8
 	golang.org/x/term v0.46.0
 )
 
@@ -22,7 +23,7 @@ require (
 	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/fatih/color v1.13.0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
-	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/google/go-tpm-tools v0.4.11 // indirect
 	github.com/hashicorp/go-hclog v1.6.3 // indirect
 	github.com/hashicorp/go-plugin v1.8.0 // indirect
 	github.com/hashicorp/yamux v0.1.2 // indirect

@@ -51,6 +51,7 @@ func commands() []command {
 		{"import", "store an AWS secret access key in a device", runImport},
 		{"keys describe", "show what the device says about a key (JSON)", runKeysDescribe},
 		{"keys delete", "delete a key from its device", runKeysDelete},
+		{"keys from-boto-patch", "yubihsm key URI for the boto patch's hsm|... string on stdin (password to a 0600 file)", runKeysFromBotoPatch},
 		{"credential-process", "print temporary credentials for the AWS CLI and SDKs", runCredentialProcess},
 		{"plugins list", "list installed plugins with their checksums", runPluginsList},
 		{"plugins pin", "record each plugin's sha256; a changed plugin is then refused", runPluginsPin},
@@ -106,19 +107,26 @@ func oneLine(s string) string {
 func newFlagSet(name string, e *env) *flag.FlagSet {
 	fs := flag.NewFlagSet("awskeep "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fs.SetOutput(e.stdout)
-		fmt.Fprintf(e.stdout, "Usage of awskeep %s:\n", name)
-		fs.PrintDefaults()
-	}
+	// The flag package calls Usage on every parse error too; help goes to stdout only when
+	// asked for (-h), so a failing command line leaves stdout empty.
+	fs.Usage = func() {}
 	return fs
+}
+
+// printHelp prints fs's flags to stdout, for -h.
+func printHelp(fs *flag.FlagSet, e *env) {
+	fmt.Fprintf(e.stdout, "Usage of %s:\n", fs.Name())
+	fs.SetOutput(e.stdout)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // parseFlags parses args and refuses stray arguments: secrets must never be passed as
 // positional arguments, and a typo should not be silently ignored.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+func parseFlags(fs *flag.FlagSet, args []string, e *env) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printHelp(fs, e)
 			return err
 		}
 		return &usageError{fmt.Sprintf("%s: %v (run %s -h)", fs.Name(), err, fs.Name())}

@@ -10,7 +10,7 @@ import (
 
 func runCacheClear(_ context.Context, args []string, e *env) error {
 	fs := newFlagSet("cache clear", e)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
 	c, err := openCache(e)

@@ -108,7 +108,7 @@ func runCredentialProcess(ctx context.Context, args []string, e *env) error {
 	fs := newFlagSet("credential-process", e)
 	in.device.bind(fs)
 	in.bind(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
 	u, err := in.device.parseKey()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/awskeep/awskeep/core/pin"
@@ -92,9 +93,9 @@ func explainDevice(d *device, op string, err error) error {
 		}
 	}
 	switch {
-	case errors.Is(err, plugins.ErrPINIncorrect):
+	case errors.Is(err, plugins.ErrPINIncorrect) && !strings.Contains(err.Error(), "retried"):
 		return fmt.Errorf("%w (not retried: devices lock after repeated failures; check pin-source or $%s)", err, pin.EnvVar)
-	case errors.Is(err, plugins.ErrPINLocked):
+	case errors.Is(err, plugins.ErrPINLocked) && !strings.Contains(err.Error(), "retried"):
 		return fmt.Errorf("%w (not retried: each failure counts against the device)", err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: timed out (raise --timeout if the device is slow): %w", op, err)

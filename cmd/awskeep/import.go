@@ -27,7 +27,7 @@ func runImport(ctx context.Context, args []string, e *env) error {
 	fs := newFlagSet("import", e)
 	in.device.bind(fs)
 	fs.BoolVar(&in.force, "force", false, "replace a key that is already there")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
 	u, err := in.device.parseKey()

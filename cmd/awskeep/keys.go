@@ -29,7 +29,7 @@ func withDevice(ctx context.Context, name string, args []string, e *env, op func
 	var in keysInput
 	fs := newFlagSet(name, e)
 	in.device.bind(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
 	u, err := in.device.parseKey()

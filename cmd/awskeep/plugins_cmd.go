@@ -23,7 +23,7 @@ func (in *pluginsInput) parse(name string, args []string, e *env) error {
 	fs := newFlagSet(name, e)
 	fs.StringVar(&in.pluginDir, "plugin-dir", "", "directory searched first for awskeep-plugin-* binaries")
 	fs.DurationVar(&in.timeout, "timeout", 30*time.Second, "bound on the whole command")
-	return parseFlags(fs, args)
+	return parseFlags(fs, args, e)
 }
 
 // runPluginsList starts each installed plugin once to ask its version and schemes, and

@@ -15,7 +15,7 @@ var version = ""
 
 func runVersion(_ context.Context, args []string, e *env) error {
 	fs := newFlagSet("version", e)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
 	v := version

@@ -53,6 +53,7 @@ func TestErrors(t *testing.T) {
 		{name: "missing access key id", args: []string{"credential-process", "--key", u.keyURI("prod")},
 			want: []string{"--access-key-id is required"}},
 		{name: "duration out of range", args: cp(u.keyURI("prod"), "--duration", "5m"), want: []string{"--duration 5m0s is outside"}},
+		{name: "unknown flag", args: []string{"import", "--bogus"}, want: []string{"flag provided but not defined: -bogus"}},
 		{name: "unknown command", args: []string{"frobnicate"}, want: []string{`unknown command "frobnicate"`}},
 	}
 	for _, tt := range tests {
