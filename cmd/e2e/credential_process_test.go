@@ -3,10 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,22 +117,8 @@ func TestImportThenAssumeRole(t *testing.T) {
 
 	t.Run("the secret is in no file", func(t *testing.T) {
 		for _, dir := range []string{u.home, u.softhsm.TokenDir, binDir, pluginDir} {
-			filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-				if err != nil || d.IsDir() {
-					return err
-				}
-				data, err := os.ReadFile(path)
-				if err != nil {
-					return err
-				}
-				if strings.Contains(string(data), world.alice.SecretAccessKey) {
-					t.Errorf("%s holds the AWS secret", path)
-				}
-				if strings.Contains(string(data), userPIN) && path != u.pinFile {
-					t.Errorf("%s holds the PIN", path)
-				}
-				return nil
-			})
+			notInFiles(t, dir, world.alice.SecretAccessKey, "", "the AWS secret")
+			notInFiles(t, dir, userPIN, u.pinFile, "the PIN")
 		}
 	})
 }

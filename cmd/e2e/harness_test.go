@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -235,3 +236,25 @@ func (u *user) importKey(object, secret string) {
 type credprocOutput = credproc.Output
 
 func parseCredentials(s string) (credproc.Output, error) { return credproc.Parse([]byte(s)) }
+
+// notInFiles fails the test for every file under dir, except the one named except, that
+// holds needle; what names the needle in the message.
+func notInFiles(t *testing.T, dir, needle, except, what string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path == except {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(data, []byte(needle)) {
+			t.Errorf("%s holds %s", path, what)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

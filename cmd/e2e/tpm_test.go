@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/pem"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,22 +172,8 @@ func TestTPMImportThenAssumeRole(t *testing.T) {
 	})
 
 	t.Run("the secret is in no file of the user's", func(t *testing.T) {
-		filepath.WalkDir(tu.home, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			if bytes.Contains(data, []byte(world.alice.SecretAccessKey)) {
-				t.Errorf("%s holds the AWS secret", path)
-			}
-			if bytes.Contains(data, []byte(tpmPassword)) && path != tu.pwFile {
-				t.Errorf("%s holds the TPM key password", path)
-			}
-			return nil
-		})
+		notInFiles(t, tu.home, world.alice.SecretAccessKey, "", "the AWS secret")
+		notInFiles(t, tu.home, tpmPassword, tu.pwFile, "the TPM key password")
 	})
 
 	t.Run("AWS CLI", func(t *testing.T) {

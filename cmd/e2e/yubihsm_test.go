@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -264,22 +263,8 @@ func TestYubiHSMImportThenAssumeRole(t *testing.T) {
 	})
 
 	t.Run("the secret and the password are in no other file", func(t *testing.T) {
-		filepath.WalkDir(yu.home, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			if bytes.Contains(data, []byte(world.alice.SecretAccessKey)) {
-				t.Errorf("%s holds the AWS secret", path)
-			}
-			if bytes.Contains(data, []byte(yubiPassword)) && path != yu.pwFile {
-				t.Errorf("%s holds the YubiHSM password", path)
-			}
-			return nil
-		})
+		notInFiles(t, yu.home, world.alice.SecretAccessKey, "", "the AWS secret")
+		notInFiles(t, yu.home, yubiPassword, yu.pwFile, "the YubiHSM password")
 	})
 
 	t.Run("keys delete", func(t *testing.T) {
