@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -74,7 +75,7 @@ func Launch(ctx context.Context, path string, optFns ...func(*LaunchOptions)) (*
 		Stderr:       &p.stderr,
 	}
 	if opts.SHA256 != nil {
-		cfg.SecureConfig = &plugin.SecureConfig{Checksum: opts.SHA256, Hash: sha256New()}
+		cfg.SecureConfig = &plugin.SecureConfig{Checksum: opts.SHA256, Hash: sha256.New()}
 	}
 	client := plugin.NewClient(cfg)
 	p.client = client

@@ -2,14 +2,10 @@ package plugins
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"hash"
 	"regexp"
 	"sync"
 	"syscall"
 )
-
-func sha256New() hash.Hash { return sha256.New() }
 
 var signalNames = map[syscall.Signal]string{
 	syscall.SIGSEGV: "SIGSEGV", syscall.SIGABRT: "SIGABRT", syscall.SIGBUS: "SIGBUS",

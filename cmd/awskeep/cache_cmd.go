@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/awskeep/awskeep/core/cache"
 )
@@ -26,16 +25,12 @@ func runCacheClear(_ context.Context, args []string, e *env) error {
 
 // openCache opens the cache in $XDG_CACHE_HOME/awskeep (default ~/.cache/awskeep).
 func openCache(e *env) (*cache.Cache, error) {
-	dir := e.getenv("XDG_CACHE_HOME")
-	if dir == "" {
-		home := e.getenv("HOME")
-		if home == "" {
-			return nil, fmt.Errorf("neither $XDG_CACHE_HOME nor $HOME is set; pass --no-cache")
-		}
-		dir = filepath.Join(home, ".cache")
+	dir, err := cache.DirFrom(e.getenv)
+	if err != nil {
+		return nil, err
 	}
 	return cache.Open(func(o *cache.Options) {
-		o.Dir = filepath.Join(dir, "awskeep")
+		o.Dir = dir
 		o.Now = e.now
 		o.Logger = e.logger
 	})

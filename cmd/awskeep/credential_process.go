@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"errors"
 	"fmt"
 	"os/user"
@@ -30,11 +31,7 @@ type credentialProcessInput struct {
 	noCache         bool
 }
 
-func (in *credentialProcessInput) bind(fs interface {
-	StringVar(*string, string, string, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-	BoolVar(*bool, string, bool, string)
-}) {
+func (in *credentialProcessInput) bind(fs *flag.FlagSet) {
 	fs.StringVar(&in.accessKeyID, "access-key-id", "", "the access key ID whose secret the device holds (required)")
 	fs.StringVar(&in.roleARN, "role-arn", "", "assume this role (AssumeRole); without it, GetSessionToken")
 	fs.StringVar(&in.roleSessionName, "role-session-name", "", "session name for AssumeRole (default awskeep-USER)")
@@ -50,6 +47,7 @@ func (in *credentialProcessInput) bind(fs interface {
 var (
 	accessKeyIDPattern = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	notSessionNameChar = regexp.MustCompile(`[^\w+=,.@-]`)
 )
 
 // check validates the flags and fills in defaults from the environment.
@@ -86,7 +84,7 @@ func (in *credentialProcessInput) check(e *env) error {
 func defaultSessionName() string {
 	name := "awskeep"
 	if u, err := user.Current(); err == nil {
-		name += "-" + regexp.MustCompile(`[^\w+=,.@-]`).ReplaceAllString(u.Username, "_")
+		name += "-" + notSessionNameChar.ReplaceAllString(u.Username, "_")
 	}
 	return name[:min(len(name), 64)]
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/awskeep/awskeep/core/pin"
 	"github.com/awskeep/awskeep/core/pluginhost"
 	"github.com/awskeep/awskeep/plugins"
@@ -104,7 +106,4 @@ func explainDevice(d *device, op string, err error) error {
 }
 
 // isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -11,13 +11,17 @@ import (
 // DefaultDir returns $XDG_CACHE_HOME/awskeep, or ~/.cache/awskeep when XDG_CACHE_HOME is
 // unset or relative (the XDG Base Directory specification says to ignore relative paths).
 // It only computes the path; Open creates the directory.
-func DefaultDir() (string, error) {
-	if x := os.Getenv("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
+func DefaultDir() (string, error) { return DirFrom(os.Getenv) }
+
+// DirFrom is DefaultDir with the environment read through getenv, for callers that run
+// with an environment of their own.
+func DirFrom(getenv func(string) string) (string, error) {
+	if x := getenv("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
 		return filepath.Join(x, "awskeep"), nil
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("cache: find the cache directory: %w; set XDG_CACHE_HOME or HOME", err)
+	home := getenv("HOME")
+	if home == "" {
+		return "", fmt.Errorf("cache: find the cache directory: neither XDG_CACHE_HOME nor HOME is set; set one or pass --no-cache")
 	}
 	return filepath.Join(home, ".cache", "awskeep"), nil
 }
