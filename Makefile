@@ -14,7 +14,7 @@ export PATH := /usr/local/go/bin:$(TOOLS):$(PATH)
 TESTFLAGS  ?= -race -count=1 -timeout 20m
 FUZZTIME   ?= 10s
 
-.PHONY: all build test lint fmt generate check-generate bench fuzz demo deps clean help
+.PHONY: all build test lint fmt generate check-generate bench fuzz demo deps clean help man
 
 all: build
 
@@ -48,6 +48,9 @@ lint: ## gofmt, go vet and staticcheck on every module.
 		(cd $$m && go vet ./... && staticcheck ./...); \
 	done
 
+man: ## Write man pages for every awskeep command into man/.
+	@cd cmd && go run -tags mangen ./awskeep gen-man $(CURDIR)/man
+
 fmt: ## Format all Go code.
 	@gofmt -w $$(git ls-files '*.go')
 
@@ -72,4 +75,4 @@ demo: deps build ## The main job end to end on a local SoftHSM2 token and moto.
 	@scripts/demo.sh
 
 clean: ## Remove build output, demo state and tools.
-	rm -rf $(BIN) demo .tools
+	rm -rf $(BIN) demo .tools man

@@ -3,34 +3,38 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // env is everything a command touches outside its arguments, so tests can run commands in
 // process with their own streams and environment.
 type env struct {
-	stdin  *os.File
-	stdout io.Writer
-	stderr io.Writer
-	getenv func(string) string
-	now    func() time.Time
-	logger *slog.Logger
+	stdin   *os.File
+	stdout  io.Writer
+	stderr  io.Writer
+	getenv  func(string) string
+	environ func() []string
+	now     func() time.Time
+	logger  *slog.Logger
 }
 
 func newEnv() *env {
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ, now: time.Now}
 	e.logger = newLogger(e.stderr, e.getenv("AWSKEEP_LOG_LEVEL"))
 	return e
 }
 
-// newLogger logs to stderr at the level $AWSKEEP_LOG_LEVEL names (default warn). Plugins'
-// own log lines arrive at debug.
+// newLogger logs to stderr at level (debug, info, warn, error; default warn). Plugins' own
+// log lines arrive at debug. Secrets are never logged.
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil || level == "" {
@@ -39,101 +43,81 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// command is one awskeep subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, args []string, e *env) error
-}
-
-func commands() []command {
-	return []command{
-		{"import", "store an AWS secret access key in a device", runImport},
-		{"keys describe", "show what the device says about a key (JSON)", runKeysDescribe},
-		{"keys delete", "delete a key from its device", runKeysDelete},
-		{"keys from-boto-patch", "yubihsm key URI for the boto patch's hsm|... string on stdin (password to a 0600 file)", runKeysFromBotoPatch},
-		{"credential-process", "print temporary credentials for the AWS CLI and SDKs", runCredentialProcess},
-		{"plugins list", "list installed plugins with their checksums", runPluginsList},
-		{"plugins pin", "record each plugin's sha256; a changed plugin is then refused", runPluginsPin},
-		{"cache clear", "remove all cached temporary credentials", runCacheClear},
-		{"version", "print the version", runVersion},
-	}
-}
-
-// usageError is a mistake in the command line.
+// usageError is a mistake in the command line; it exits 2.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// exitError ends awskeep with a status of its own choosing and no message (exec passes on
+// its child's status).
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// Exit statuses (DESIGN.md, "Command line").
+const (
+	exitFailure = 1
+	exitUsage   = 2
+)
+
 // run runs one command line and returns the exit status. On failure it prints exactly one
 // line, "awskeep: <what failed>: <why>", to stderr and nothing to stdout.
 func run(ctx context.Context, args []string, e *env) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(e.stdout)
+	root := newRootCommand(e)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
 		return 0
 	}
-	for _, c := range commands() {
-		words := strings.Fields(c.name)
-		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
-			if err := c.run(ctx, args[len(words):], e); err != nil {
-				if errors.Is(err, flag.ErrHelp) {
-					return 0
-				}
-				fmt.Fprintln(e.stderr, "awskeep: "+oneLine(err.Error()))
-				return 1
-			}
-			return 0
-		}
+	var exit *exitError
+	if errors.As(err, &exit) {
+		return exit.code
 	}
-	fmt.Fprintf(e.stderr, "awskeep: unknown command %q: run awskeep help\n", strings.Join(args[:min(len(args), 2)], " "))
-	return 1
+	fmt.Fprintln(e.stderr, "awskeep: "+oneLine(err.Error()))
+	var usage *usageError
+	if errors.As(err, &usage) || isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitFailure
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "awskeep keeps AWS secret access keys in hardware and hands out short-lived credentials.")
-	fmt.Fprintln(w, "\nUsage: awskeep COMMAND [flags]   (awskeep COMMAND -h for its flags)")
-	fmt.Fprintln(w)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-20s %s\n", c.name, c.summary)
-	}
-}
+// cobraUsage matches the errors cobra itself returns for a bad command line (it has no
+// error types for them).
+var cobraUsage = regexp.MustCompile(`^(unknown command|unknown flag|unknown shorthand flag|invalid argument|flag needs an argument|bad flag syntax|required flag|accepts |requires at least|invalid choice)`)
+
+func isCobraUsageError(err error) bool { return cobraUsage.MatchString(err.Error()) }
 
 // oneLine keeps an error on one line, whatever a device or server put in it.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// newFlagSet returns a flag set whose errors become one-line usage errors.
-func newFlagSet(name string, e *env) *flag.FlagSet {
-	fs := flag.NewFlagSet("awskeep "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	// The flag package calls Usage on every parse error too; help goes to stdout only when
-	// asked for (-h), so a failing command line leaves stdout empty.
-	fs.Usage = func() {}
-	return fs
-}
-
-// printHelp prints fs's flags to stdout, for -h.
-func printHelp(fs *flag.FlagSet, e *env) {
-	fmt.Fprintf(e.stdout, "Usage of %s:\n", fs.Name())
-	fs.SetOutput(e.stdout)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-}
-
-// parseFlags parses args and refuses stray arguments: secrets must never be passed as
-// positional arguments, and a typo should not be silently ignored.
-func parseFlags(fs *flag.FlagSet, args []string, e *env) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printHelp(fs, e)
-			return err
-		}
-		return &usageError{fmt.Sprintf("%s: %v (run %s -h)", fs.Name(), err, fs.Name())}
-	}
-	if fs.NArg() > 0 {
-		// The argument is not echoed: it may be a secret typed in the wrong place.
-		return &usageError{fmt.Sprintf("%s: unexpected argument (%d extra); secrets are never taken from the command line", fs.Name(), fs.NArg())}
+// noArgs refuses positional arguments without echoing them: a secret typed in the wrong
+// place must not reach a terminal's scrollback or a log.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s: unexpected argument (%d extra); secrets are never taken from the command line", cmd.CommandPath(), len(args))
 	}
 	return nil
 }
+
+// commandWord matches what may be echoed back as a mistyped command name.
+var commandWord = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+
+// subcommandsOnly is the Args of a command that only groups subcommands: bare, it prints
+// its help; with an unknown word, it is a usage error.
+func subcommandsOnly(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	name := "(not shown)"
+	if commandWord.MatchString(args[0]) {
+		name = fmt.Sprintf("%q", args[0])
+	}
+	return usagef("unknown command %s for %s: run %s --help", name, cmd.CommandPath(), cmd.CommandPath())
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool { return f != nil && term.IsTerminal(int(f.Fd())) }

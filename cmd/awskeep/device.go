@@ -2,108 +2,64 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
-	"golang.org/x/term"
+	"github.com/spf13/pflag"
 
-	"github.com/awskeep/awskeep/core/pin"
-	"github.com/awskeep/awskeep/core/pluginhost"
-	"github.com/awskeep/awskeep/plugins"
+	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/devicekey"
 	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
-// deviceFlags are the flags every command that reaches a device shares.
-type deviceFlags struct {
-	key       string
-	pluginDir string
-	timeout   time.Duration
+// keyFlags name one key, by URI or through a profile's awskeep_key, for the commands that
+// work on the key itself (import, keys).
+type keyFlags struct {
+	profile string
+	key     string
+	host    hostFlags
 }
 
-func (d *deviceFlags) bind(fs *flag.FlagSet) {
-	fs.StringVar(&d.key, "key", "", "key URI, e.g. pkcs11:token=aws;object=prod?pin-source=file:/run/awskeep/pin (required)")
-	fs.StringVar(&d.pluginDir, "plugin-dir", "", "directory searched first for awskeep-plugin-* binaries")
-	fs.DurationVar(&d.timeout, "timeout", 30*time.Second, "bound on the whole command: plugin start, device and network")
+func (k *keyFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&k.profile, "profile", "", "take the key URI from awskeep_key of [profile NAME] in $AWS_CONFIG_FILE")
+	fs.StringVar(&k.key, "key", "", "key URI, e.g. pkcs11:token=aws;object=prod?pin-source=file:/run/awskeep/pin")
+	k.host.bind(fs)
 }
 
-// parseKey parses and checks --key.
-func (d *deviceFlags) parseKey() (*keyuri.URI, error) {
-	if d.key == "" {
-		return nil, &usageError{"--key is required (a key URI such as pkcs11:token=aws;object=prod)"}
+// uri returns the key URI from --key, else the profile.
+func (k *keyFlags) uri(e *env) (*keyuri.URI, error) {
+	text, origin := k.key, "--key"
+	if text == "" && k.profile != "" {
+		p, err := loadProfile(e, k.profile)
+		if err != nil {
+			return nil, err
+		}
+		if p.Key == "" {
+			return nil, creds.Wrap(creds.ClassConfig, "", fmt.Errorf("%s: [profile %s] has no awskeep_key", p.Where("awskeep_key"), p.Name))
+		}
+		text, origin = p.Key, p.Where("awskeep_key")+" (awskeep_key)"
 	}
-	u, err := keyuri.Parse(d.key)
+	if text == "" {
+		return nil, usagef("say which key: --key URI (e.g. pkcs11:token=aws;object=prod) or --profile NAME")
+	}
+	u, err := keyuri.Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("key URI: %w", err)
+		return nil, creds.Wrap(creds.ClassConfig, origin, fmt.Errorf("key URI: %w", err))
 	}
 	return u, nil
 }
 
-func (d *deviceFlags) hostOptions(e *env) pluginhost.Options {
-	return pluginhost.Options{Dir: d.pluginDir, Getenv: e.getenv, PinFile: pinFile(e)}
-}
-
-// pinFile is where `awskeep plugins pin` records checksums: $XDG_CONFIG_HOME/awskeep/plugins.sha256.
-func pinFile(e *env) string {
-	dir := e.getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		home := e.getenv("HOME")
-		if home == "" {
-			return ""
-		}
-		dir = filepath.Join(home, ".config")
-	}
-	return filepath.Join(dir, "awskeep", "plugins.sha256")
-}
-
-// device is a key and the running plugin that holds it.
-type device struct {
-	backend plugins.Backend
-	key     plugins.Key
-	plugin  *plugins.Plugin
-	info    plugins.Info
-}
-
-func (d *device) Close() { d.plugin.Close() }
-
-// openDevice resolves the PIN for u and starts its plugin.
-func openDevice(ctx context.Context, u *keyuri.URI, flags deviceFlags, e *env) (*device, error) {
-	secret, err := pin.Resolve(u, func(o *pin.Options) { o.Getenv = e.getenv; o.Prompt = e.stderr })
+// withDevice opens the key's device under --timeout and runs op with it.
+func (k *keyFlags) withDevice(ctx context.Context, e *env, what string, op func(context.Context, *devicekey.Device) error) error {
+	u, err := k.uri(e)
 	if err != nil {
-		return nil, fmt.Errorf("PIN: %w", err)
+		return err
 	}
-	p, info, err := pluginhost.Start(ctx, u.Scheme, e.logger, flags.hostOptions(e))
+	ctx, cancel := context.WithTimeout(ctx, timeDuration(k.host.timeout))
+	defer cancel()
+	d, err := devicekey.Open(ctx, u, devicekey.OpenOptions{Host: k.host.options(e), Logger: e.logger, Getenv: e.getenv})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%s %s: %w", what, u.WithoutSecrets(), err)
 	}
-	return &device{
-		backend: p, plugin: p, info: info,
-		key: plugins.Key{URI: u.WithoutSecrets().String(), PIN: secret},
-	}, nil
+	defer d.Close()
+	return op(ctx, d)
 }
-
-// explainDevice adds what a user can do to the contract's errors, and names a crashed
-// plugin with its signal.
-func explainDevice(d *device, op string, err error) error {
-	if d != nil && errors.Is(err, plugins.ErrPluginUnavailable) {
-		if reason := pluginhost.CrashReason(d.plugin); reason != "" {
-			return fmt.Errorf("plugin %s crashed (%s) during %s", d.plugin.Name(), reason, op)
-		}
-	}
-	switch {
-	case errors.Is(err, plugins.ErrPINIncorrect) && !strings.Contains(err.Error(), "retried"):
-		return fmt.Errorf("%w (not retried: devices lock after repeated failures; check pin-source or $%s)", err, pin.EnvVar)
-	case errors.Is(err, plugins.ErrPINLocked) && !strings.Contains(err.Error(), "retried"):
-		return fmt.Errorf("%w (not retried: each failure counts against the device)", err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s: timed out (raise --timeout if the device is slow): %w", op, err)
-	}
-	return err
-}
-
-// isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

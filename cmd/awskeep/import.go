@@ -5,73 +5,74 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
-	"golang.org/x/term"
+	"github.com/spf13/cobra"
 
 	"github.com/awskeep/awskeep/core/devicekey"
+	"github.com/awskeep/awskeep/core/prompt"
 	"github.com/awskeep/awskeep/plugins"
 )
 
-// importInput is what `awskeep import` takes.
-type importInput struct {
-	device deviceFlags
-	force  bool
-}
+// maxSecretInput bounds what import reads from standard input: one 40-character line.
+const maxSecretInput = 4096
 
-// runImport stores an AWS secret access key as a non-extractable HMAC key. The secret
-// comes from $AWS_SECRET_ACCESS_KEY, else one line of standard input (read without echo on
-// a terminal); never from the command line.
-func runImport(ctx context.Context, args []string, e *env) error {
-	var in importInput
-	fs := newFlagSet("import", e)
-	in.device.bind(fs)
-	fs.BoolVar(&in.force, "force", false, "replace a key that is already there")
-	if err := parseFlags(fs, args, e); err != nil {
-		return err
+func newImportCommand(e *env) *cobra.Command {
+	var k keyFlags
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "import (--key URI | --profile NAME) [--force]",
+		Short: "Store an AWS secret access key in a device",
+		Long: `Store an AWS secret access key in a device as a non-extractable, sign-only HMAC key
+("AWS4" followed by the secret). The secret comes from $AWS_SECRET_ACCESS_KEY, else one line
+of standard input, else a prompt on the terminal without echo; never from the command line.
+An existing key is replaced only with --force.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			u, err := k.uri(e)
+			if err != nil {
+				return err
+			}
+			secret, err := readSecret(cmd.Context(), e)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			return k.withDevice(cmd.Context(), e, "import", func(ctx context.Context, d *devicekey.Device) error {
+				err := d.Backend.ImportKey(ctx, d.Key, devicekey.Material(secret), plugins.ImportOptions{Overwrite: force})
+				if errors.Is(err, plugins.ErrKeyExists) {
+					return fmt.Errorf("import %s: %w; pass --force to replace it", d.Key.URI, err)
+				}
+				if err != nil {
+					return fmt.Errorf("import %s: %w", u.WithoutSecrets(), d.Explain("import", err))
+				}
+				_, err = fmt.Fprintf(e.stdout, "imported %s\n", d.Key.URI)
+				return err
+			})
+		},
 	}
-	u, err := in.device.parseKey()
-	if err != nil {
-		return err
-	}
-	secret, err := readSecret(e)
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, in.device.timeout)
-	defer cancel()
-	d, err := openDevice(ctx, u, in.device, e)
-	if err != nil {
-		return fmt.Errorf("import %s: %w", u.WithoutSecrets(), err)
-	}
-	defer d.Close()
-	err = d.backend.ImportKey(ctx, d.key, devicekey.Material(secret), plugins.ImportOptions{Overwrite: in.force})
-	if errors.Is(err, plugins.ErrKeyExists) {
-		return fmt.Errorf("import %s: %w; pass --force to replace it", d.key.URI, err)
-	}
-	if err != nil {
-		return fmt.Errorf("import %s: %w", d.key.URI, explainDevice(d, "import", err))
-	}
-	fmt.Fprintf(e.stdout, "imported %s\n", d.key.URI)
-	return nil
+	k.bind(cmd.Flags())
+	cmd.Flags().BoolVar(&force, "force", false, "replace a key that is already there")
+	return cmd
 }
 
 // readSecret reads the secret access key and checks its form, without ever echoing it.
-func readSecret(e *env) (string, error) {
+func readSecret(ctx context.Context, e *env) (string, error) {
 	secret := e.getenv("AWS_SECRET_ACCESS_KEY")
 	if secret == "" {
 		if isTerminal(e.stdin) {
-			fmt.Fprint(e.stderr, "AWS secret access key: ")
-			b, err := term.ReadPassword(int(e.stdin.Fd()))
-			fmt.Fprintln(e.stderr)
+			v, err := prompt.TTY{}.Secret(ctx, "AWS secret access key: ")
 			if err != nil {
 				return "", fmt.Errorf("read the secret from the terminal: %w", err)
 			}
-			secret = string(b)
+			secret = v
 		} else {
-			line, err := bufio.NewReaderSize(e.stdin, 256).ReadString('\n')
+			line, err := bufio.NewReader(io.LimitReader(e.stdin, maxSecretInput)).ReadString('\n')
 			if err != nil && line == "" {
 				return "", errors.New("no secret: set $AWS_SECRET_ACCESS_KEY or pass it as one line on standard input")
+			}
+			if err != nil && len(line) >= maxSecretInput {
+				return "", fmt.Errorf("standard input holds more than %d bytes before a newline: an AWS secret access key is one 40-character line", maxSecretInput)
 			}
 			secret = strings.TrimRight(line, "\r\n")
 		}

@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-)
 
-// keysInput is what `awskeep keys describe|delete` take.
-type keysInput struct {
-	device deviceFlags
-}
+	"github.com/spf13/cobra"
+
+	"github.com/awskeep/awskeep/core/devicekey"
+)
 
 // keyDescription is the JSON `keys describe` prints.
 type keyDescription struct {
@@ -23,54 +22,52 @@ type keyDescription struct {
 	Plugin      string            `json:"plugin"`
 }
 
-// withDevice parses the shared device flags of a `keys` subcommand, opens the key's
-// device under --timeout and runs op with it.
-func withDevice(ctx context.Context, name string, args []string, e *env, op func(context.Context, *device) error) error {
-	var in keysInput
-	fs := newFlagSet(name, e)
-	in.device.bind(fs)
-	if err := parseFlags(fs, args, e); err != nil {
-		return err
+func newKeysDescribeCommand(e *env) *cobra.Command {
+	var k keyFlags
+	cmd := &cobra.Command{
+		Use:   "describe (--key URI | --profile NAME)",
+		Short: "Show what the device says about a key (JSON)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return k.withDevice(cmd.Context(), e, "describe", func(ctx context.Context, d *devicekey.Device) error {
+				desc, err := d.Backend.DescribeKey(ctx, d.Key)
+				if err != nil {
+					return fmt.Errorf("describe %s: %w", d.Key.URI, d.Explain("describe", err))
+				}
+				out, err := json.MarshalIndent(keyDescription{
+					URI: d.Key.URI, Exists: desc.Exists, Extractable: desc.Extractable, Sensitive: desc.Sensitive,
+					Algorithm: desc.Algorithm, Label: desc.Label, Attributes: desc.Attributes,
+					Plugin: d.Info.Name + " " + d.Info.Version,
+				}, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(e.stdout, "%s\n", out)
+				return err
+			})
+		},
 	}
-	u, err := in.device.parseKey()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, in.device.timeout)
-	defer cancel()
-	d, err := openDevice(ctx, u, in.device, e)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", name, u.WithoutSecrets(), err)
-	}
-	defer d.Close()
-	return op(ctx, d)
+	k.bind(cmd.Flags())
+	return cmd
 }
 
-func runKeysDescribe(ctx context.Context, args []string, e *env) error {
-	return withDevice(ctx, "keys describe", args, e, func(ctx context.Context, d *device) error {
-		desc, err := d.backend.DescribeKey(ctx, d.key)
-		if err != nil {
-			return fmt.Errorf("describe %s: %w", d.key.URI, explainDevice(d, "describe", err))
-		}
-		out, err := json.MarshalIndent(keyDescription{
-			URI: d.key.URI, Exists: desc.Exists, Extractable: desc.Extractable, Sensitive: desc.Sensitive,
-			Algorithm: desc.Algorithm, Label: desc.Label, Attributes: desc.Attributes,
-			Plugin: d.info.Name + " " + d.info.Version,
-		}, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
-		return err
-	})
-}
-
-func runKeysDelete(ctx context.Context, args []string, e *env) error {
-	return withDevice(ctx, "keys delete", args, e, func(ctx context.Context, d *device) error {
-		if err := d.backend.DeleteKey(ctx, d.key); err != nil {
-			return fmt.Errorf("delete %s: %w", d.key.URI, explainDevice(d, "delete", err))
-		}
-		_, err := fmt.Fprintf(e.stdout, "deleted %s\n", d.key.URI)
-		return err
-	})
+func newKeysDeleteCommand(e *env) *cobra.Command {
+	var k keyFlags
+	cmd := &cobra.Command{
+		Use:   "delete (--key URI | --profile NAME)",
+		Short: "Delete a key from its device",
+		Long:  "Delete a key from its device. The secret it held is gone for good: keep another copy of the access key or make a new one first.",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return k.withDevice(cmd.Context(), e, "delete", func(ctx context.Context, d *devicekey.Device) error {
+				if err := d.Backend.DeleteKey(ctx, d.Key); err != nil {
+					return fmt.Errorf("delete %s: %w", d.Key.URI, d.Explain("delete", err))
+				}
+				_, err := fmt.Fprintf(e.stdout, "deleted %s\n", d.Key.URI)
+				return err
+			})
+		},
+	}
+	k.bind(cmd.Flags())
+	return cmd
 }

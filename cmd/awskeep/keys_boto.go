@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,9 +14,10 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/term"
+	"github.com/spf13/cobra"
 
 	"github.com/awskeep/awskeep/core/pin"
+	"github.com/awskeep/awskeep/core/prompt"
 	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
@@ -31,7 +31,7 @@ type keysFromBotoPatchInput struct {
 // maxBotoInput bounds what is read from standard input: one short line is expected.
 const maxBotoInput = 4096
 
-// runKeysFromBotoPatch moves a YubiHSM 2 key from the boto patch (trebortech/tt_tools
+// newKeysFromBotoPatchCommand moves a YubiHSM 2 key from the boto patch (trebortech/tt_tools
 // boto/boto_patch.py) to awskeep. That patch keeps the string
 // hsm|ip:port|authkeyid|password|hmackeyid in place of aws_secret_access_key, so the
 // password of the authentication key sits in ~/.aws/credentials. This command reads that
@@ -53,22 +53,25 @@ const maxBotoInput = 4096
 // to the authentication key and every HMAC key reached through it shares the file. An
 // existing file that already holds the same password is reused; one that holds anything
 // else is replaced only with --force.
-func runKeysFromBotoPatch(_ context.Context, args []string, e *env) error {
+func newKeysFromBotoPatchCommand(e *env) *cobra.Command {
 	var in keysFromBotoPatchInput
-	flags := newFlagSet("keys from-boto-patch", e)
-	flags.StringVar(&in.pinFile, "pin-file", "", "file to write the password to, mode 0600 (default $XDG_CONFIG_HOME/awskeep/yubihsm-HOST-PORT-auth-N.pw)")
-	flags.BoolVar(&in.force, "force", false, "replace a pin file that holds something else")
-	if err := parseFlags(flags, args, e); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(e.stdout, `
-awskeep keys from-boto-patch [--pin-file PATH] [--force] < LINE reads the boto patch's hsm|ip:port|authkeyid|password|hmackeyid (its aws_secret_access_key)
-as one line of standard input, writes the password to a 0600 pin file and prints the
-equivalent yubihsm: key URI. The device is not contacted.
-`)
-		}
-		return err
+	cmd := &cobra.Command{
+		Use:   "from-boto-patch [--pin-file PATH] [--force] < LINE",
+		Short: "Print the yubihsm: key URI for the boto patch's hsm|... string on stdin (password to a 0600 file)",
+		Long: `Read the boto patch's hsm|ip:port|authkeyid|password|hmackeyid (its aws_secret_access_key)
+as one line of standard input, write the password to a 0600 pin file and print the
+equivalent yubihsm: key URI. The device is not contacted: check the result with
+awskeep keys describe --key URI, then remove the string from ~/.aws/credentials.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return keysFromBotoPatch(cmd.Context(), in, e) },
 	}
-	line, err := readBotoLine(e)
+	cmd.Flags().StringVar(&in.pinFile, "pin-file", "", "file to write the password to, mode 0600 (default $XDG_CONFIG_HOME/awskeep/yubihsm-HOST-PORT-auth-N.pw)")
+	cmd.Flags().BoolVar(&in.force, "force", false, "replace a pin file that holds something else")
+	return cmd
+}
+
+func keysFromBotoPatch(ctx context.Context, in keysFromBotoPatchInput, e *env) error {
+	line, err := readBotoLine(ctx, e)
 	if err != nil {
 		return fmt.Errorf("from-boto-patch: %w", err)
 	}
@@ -95,7 +98,7 @@ equivalent yubihsm: key URI. The device is not contacted.
 	if err != nil {
 		return fmt.Errorf("from-boto-patch: the URI built is not valid: %w", err)
 	}
-	got, err := pin.Resolve(parsed, func(o *pin.Options) { o.Getenv = func(string) string { return "" }; o.Terminal = -1 })
+	got, err := pin.Resolve(ctx, parsed, func(o *pin.Options) { o.Getenv = func(string) string { return "" }; o.NoPrompt = true })
 	if err != nil {
 		return fmt.Errorf("from-boto-patch: read back the pin file: %w", err)
 	}
@@ -107,15 +110,13 @@ equivalent yubihsm: key URI. The device is not contacted.
 }
 
 // readBotoLine reads the one line of standard input, without echo on a terminal.
-func readBotoLine(e *env) (string, error) {
+func readBotoLine(ctx context.Context, e *env) (string, error) {
 	if isTerminal(e.stdin) {
-		fmt.Fprint(e.stderr, "boto patch credential (hsm|ip:port|authkeyid|password|hmackeyid): ")
-		b, err := term.ReadPassword(int(e.stdin.Fd()))
-		fmt.Fprintln(e.stderr)
+		b, err := prompt.TTY{}.Secret(ctx, "boto patch credential (hsm|ip:port|authkeyid|password|hmackeyid): ")
 		if err != nil {
 			return "", fmt.Errorf("read the credential string from the terminal: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		return strings.TrimSpace(b), nil
 	}
 	data, err := io.ReadAll(io.LimitReader(e.stdin, maxBotoInput+1))
 	if err != nil {

@@ -42,7 +42,14 @@ func runAwskeep(t *testing.T, stdin string, vars map[string]string, args ...stri
 	e := &env{
 		stdin: f, stdout: &stdout, stderr: &stderr,
 		getenv: func(k string) string { return vars[k] },
-		now:    time.Now,
+		environ: func() []string {
+			var kv []string
+			for k, v := range vars {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		},
+		now: time.Now,
 	}
 	e.logger = newLogger(&stderr, "")
 	code := run(context.Background(), args, e)
@@ -53,8 +60,14 @@ func runAwskeep(t *testing.T, stdin string, vars map[string]string, args ...stri
 // line on stderr saying want, and no password.
 func mustFailOneLine(t *testing.T, r cmdResult, want string) {
 	t.Helper()
-	if r.code != 1 || r.stdout != "" {
-		t.Fatalf("exit %d, stdout %q; want 1 and nothing\nstderr: %s", r.code, r.stdout, r.stderr)
+	mustFailWith(t, r, exitFailure, want)
+}
+
+// mustFailWith is mustFailOneLine with the exit status given: exitUsage for a bad command line.
+func mustFailWith(t *testing.T, r cmdResult, code int, want string) {
+	t.Helper()
+	if r.code != code || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q; want %d and nothing\nstderr: %s", r.code, r.stdout, code, r.stderr)
 	}
 	if !strings.HasPrefix(r.stderr, "awskeep: ") || strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, "\n") {
 		t.Fatalf("stderr is not one awskeep: line: %q", r.stderr)
@@ -202,7 +215,7 @@ func TestKeysFromBotoPatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the printed URI does not parse: %v", err)
 	}
-	if got, err := pin.Resolve(u, func(o *pin.Options) { o.Getenv = func(string) string { return "" }; o.Terminal = -1 }); err != nil || got != botoPassword {
+	if got, err := pin.Resolve(context.Background(), u, func(o *pin.Options) { o.Getenv = func(string) string { return "" }; o.NoPrompt = true }); err != nil || got != botoPassword {
 		t.Fatalf("the URI's pin-source does not give the password back: %v", err)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
@@ -334,21 +347,22 @@ func TestKeysFromBotoPatchInputErrors(t *testing.T) {
 	tests := []struct {
 		name, stdin string
 		args        []string
+		code        int
 		want        string
 	}{
-		{"no input", "", nil, "no credential string"},
-		{"blank line", " \n", nil, "no credential string"},
-		{"two lines", good + "\n" + good + "\n", nil, "more than one line"},
-		{"too long", good + strings.Repeat(" ", maxBotoInput), nil, "longer than"},
-		{"malformed", "hsm|127.0.0.1|1|" + botoPassword + "|16\n", nil, "field 2 (ip:port)"},
-		{"password in argv", "", []string{good}, "never taken from the command line"},
-		{"password in argv after a flag", good, []string{"--force", good}, "never taken from the command line"},
-		{"unknown flag", good, []string{"--password=x"}, "flag provided but not defined"},
+		{"no input", "", nil, exitFailure, "no credential string"},
+		{"blank line", " \n", nil, exitFailure, "no credential string"},
+		{"two lines", good + "\n" + good + "\n", nil, exitFailure, "more than one line"},
+		{"too long", good + strings.Repeat(" ", maxBotoInput), nil, exitFailure, "longer than"},
+		{"malformed", "hsm|127.0.0.1|1|" + botoPassword + "|16\n", nil, exitFailure, "field 2 (ip:port)"},
+		{"password in argv", "", []string{good}, exitUsage, "never taken from the command line"},
+		{"password in argv after a flag", good, []string{"--force", good}, exitUsage, "never taken from the command line"},
+		{"unknown flag", good, []string{"--password=x"}, exitUsage, "unknown flag: --password"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runAwskeep(t, tt.stdin, vars, append([]string{"keys", "from-boto-patch"}, tt.args...)...)
-			mustFailOneLine(t, r, tt.want)
+			mustFailWith(t, r, tt.code, tt.want)
 			if _, err := os.Stat(filepath.Join(vars["HOME"], ".config", "awskeep")); err == nil {
 				t.Fatal("a failed run wrote a pin file")
 			}

@@ -8,34 +8,44 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/awskeep/awskeep/core/pluginhost"
 )
 
-// pluginsInput is what `awskeep plugins list|pin` take.
-type pluginsInput struct {
-	pluginDir string
-	timeout   time.Duration
-}
-
-func (in *pluginsInput) parse(name string, args []string, e *env) error {
-	fs := newFlagSet(name, e)
-	fs.StringVar(&in.pluginDir, "plugin-dir", "", "directory searched first for awskeep-plugin-* binaries")
-	fs.DurationVar(&in.timeout, "timeout", 30*time.Second, "bound on the whole command")
-	return parseFlags(fs, args, e)
-}
-
-// runPluginsList starts each installed plugin once to ask its version and schemes, and
-// prints them with each binary's sha256.
-func runPluginsList(ctx context.Context, args []string, e *env) error {
-	var in pluginsInput
-	if err := in.parse("plugins list", args, e); err != nil {
-		return err
+func newPluginsListCommand(e *env) *cobra.Command {
+	var h hostFlags
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List installed plugins with their versions, schemes and checksums",
+		Long:  "List the plugins found in the search path, starting each once to ask its version and the URI schemes it serves, with the sha256 of each binary.",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return pluginsList(cmd.Context(), h, e) },
 	}
-	ctx, cancel := context.WithTimeout(ctx, in.timeout)
+	h.bind(cmd.Flags())
+	return cmd
+}
+
+func newPluginsPinCommand(e *env) *cobra.Command {
+	var h hostFlags
+	cmd := &cobra.Command{
+		Use:   "pin",
+		Short: "Record each plugin's sha256; a changed plugin is then refused",
+		Long:  "Record the sha256 of every installed plugin in $XDG_CONFIG_HOME/awskeep/plugins.sha256. From then on a plugin whose binary changed is refused until you pin again.",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return pluginsPin(h, e) },
+	}
+	h.bind(cmd.Flags())
+	return cmd
+}
+
+// pluginsList starts each installed plugin once to ask its version and schemes, and
+// prints them with each binary's sha256.
+func pluginsList(ctx context.Context, h hostFlags, e *env) error {
+	ctx, cancel := context.WithTimeout(ctx, timeDuration(h.timeout))
 	defer cancel()
-	opts := pluginhost.Options{Dir: in.pluginDir, Getenv: e.getenv, PinFile: pinFile(e)}
+	opts := h.options(e)
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tVERSION\tSCHEMES\tPATH\tSHA256")
 	for _, path := range pluginhost.Installed(opts) {
@@ -57,17 +67,13 @@ func runPluginsList(ctx context.Context, args []string, e *env) error {
 	return w.Flush()
 }
 
-// runPluginsPin writes the pin file with the sha256 of every installed plugin.
-func runPluginsPin(ctx context.Context, args []string, e *env) error {
-	var in pluginsInput
-	if err := in.parse("plugins pin", args, e); err != nil {
-		return err
-	}
+// pluginsPin writes the pin file with the sha256 of every installed plugin.
+func pluginsPin(h hostFlags, e *env) error {
 	path := pinFile(e)
 	if path == "" {
 		return fmt.Errorf("plugins pin: neither $XDG_CONFIG_HOME nor $HOME is set")
 	}
-	opts := pluginhost.Options{Dir: in.pluginDir, Getenv: e.getenv}
+	opts := pluginhost.Options{Dir: h.pluginDir, Getenv: e.getenv}
 	var lines []string
 	for _, p := range pluginhost.Installed(opts) {
 		if err := pluginhost.CheckPermissions(p); err != nil {

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/spf13/cobra"
 
 	"github.com/awskeep/awskeep/plugins"
 )
@@ -13,11 +14,8 @@ import (
 // from the module's build information.
 var version = ""
 
-func runVersion(_ context.Context, args []string, e *env) error {
-	fs := newFlagSet("version", e)
-	if err := parseFlags(fs, args, e); err != nil {
-		return err
-	}
+// versionString is what version and --version print.
+func versionString() string {
 	v := version
 	if v == "" {
 		v = "devel"
@@ -25,6 +23,17 @@ func runVersion(_ context.Context, args []string, e *env) error {
 			v = bi.Main.Version
 		}
 	}
-	_, err := fmt.Fprintf(e.stdout, "awskeep %s (plugin protocol %s, %s %s/%s)\n", v, plugins.ProtocolVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return err
+	return fmt.Sprintf("awskeep %s (plugin protocol %s, %s %s/%s)", v, plugins.ProtocolVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func newVersionCommand(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintln(e.stdout, versionString())
+			return err
+		},
+	}
 }

@@ -12,12 +12,13 @@ import (
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awskeep/awskeep/core/credproc"
+	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/mototest"
 	"github.com/awskeep/awskeep/plugin-softhsm/softhsmtest"
 )
 
 // credentialProcess runs awskeep credential-process for alice's key and parses its output.
-func (u *user) credentialProcess(object string, extra ...string) credproc.Output {
+func (u *user) credentialProcess(object string, extra ...string) creds.Credentials {
 	u.t.Helper()
 	args := append([]string{"credential-process", "--key", u.keyURI(object),
 		"--access-key-id", world.alice.AccessKeyID, "--endpoint-url", world.server.URL}, extra...)
@@ -35,7 +36,7 @@ func (u *user) credentialProcess(object string, extra ...string) credproc.Output
 }
 
 // callerARN asks moto, through the plain SDK, whose credentials these are.
-func callerARN(t *testing.T, c credproc.Output) string {
+func callerARN(t *testing.T, c creds.Credentials) string {
 	t.Helper()
 	api := awssts.New(awssts.Options{
 		Region: mototest.Region, BaseEndpoint: aws.String(world.server.URL),
@@ -98,14 +99,14 @@ func TestImportThenAssumeRole(t *testing.T) {
 		if got, want := callerARN(t, out), "arn:aws:sts::"+mototest.AccountID+":assumed-role/deployer/e2e"; got != want {
 			t.Fatalf("caller = %q, want %q", got, want)
 		}
-		if left := time.Until(out.ExpiresAt()); left < 15*time.Minute {
+		if left := time.Until(out.Expiration); left < 15*time.Minute {
 			t.Fatalf("credentials expire in %v: clients would call again at once", left)
 		}
 	})
 
 	t.Run("credential-process without a role calls GetSessionToken", func(t *testing.T) {
 		out := u.credentialProcess("prod", "--duration", "2h", "--no-cache")
-		if out.Version != 1 || out.AccessKeyID == "" || out.SecretAccessKey == "" || out.SessionToken == "" {
+		if out.AccessKeyID == "" || out.SecretAccessKey == "" || out.SessionToken == "" {
 			t.Fatalf("incomplete output")
 		}
 		// moto's GetSessionToken always answers with this fixed key (FACTS.md), which shows

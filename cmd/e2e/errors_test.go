@@ -21,6 +21,7 @@ func TestErrors(t *testing.T) {
 
 	tests := []struct {
 		name  string
+		usage bool // a bad command line: exit 2
 		env   []string
 		stdin string
 		args  []string
@@ -48,17 +49,26 @@ func TestErrors(t *testing.T) {
 			args: []string{"import", "--key", u.keyURI("prod")}, want: []string{"key already exists", "--force"}},
 		{name: "import of a malformed secret", stdin: "not a secret\n",
 			args: []string{"import", "--key", u.keyURI("other")}, want: []string{"characters an AWS secret access key never has"}},
-		{name: "secret given as an argument", args: []string{"import", "--key", u.keyURI("other"), world.alice.SecretAccessKey},
+		{name: "secret given as an argument", usage: true, args: []string{"import", "--key", u.keyURI("other"), world.alice.SecretAccessKey},
 			want: []string{"secrets are never taken from the command line"}},
 		{name: "missing access key id", args: []string{"credential-process", "--key", u.keyURI("prod")},
-			want: []string{"--access-key-id is required"}},
-		{name: "duration out of range", args: cp(u.keyURI("prod"), "--duration", "5m"), want: []string{"--duration 5m0s is outside"}},
-		{name: "unknown flag", args: []string{"import", "--bogus"}, want: []string{"flag provided but not defined: -bogus"}},
-		{name: "unknown command", args: []string{"frobnicate"}, want: []string{`unknown command "frobnicate"`}},
+			want: []string{"no access key id", "pass --access-key-id"}},
+		{name: "no key at all", usage: true, args: []string{"credential-process", "--access-key-id", world.alice.AccessKeyID},
+			want: []string{"--profile NAME", "--key URI"}},
+		{name: "duration out of range", args: cp(u.keyURI("prod"), "--duration", "5m"), want: []string{"--duration: duration 5m0s is outside 15m to 12h"}},
+		{name: "duration not a duration", usage: true, args: cp(u.keyURI("prod"), "--duration", "soon"), want: []string{"--duration", "1h or 3600"}},
+		{name: "unknown flag", usage: true, args: []string{"import", "--bogus"}, want: []string{"unknown flag: --bogus"}},
+		{name: "unknown command", usage: true, args: []string{"frobnicate"}, want: []string{`unknown command "frobnicate"`}},
+		{name: "unknown subcommand", usage: true, args: []string{"keys", "frobnicate"}, want: []string{`unknown command "frobnicate" for awskeep keys`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mustFailClearly(t, u.run(tt.stdin, tt.env, tt.args...), tt.want...)
+			r := u.run(tt.stdin, tt.env, tt.args...)
+			if tt.usage {
+				mustFailUsage(t, r, tt.want...)
+			} else {
+				mustFailClearly(t, r, tt.want...)
+			}
 		})
 	}
 }
@@ -113,7 +123,13 @@ func TestUnreachableSTSIsBoundedByTimeout(t *testing.T) {
 	}()
 	r := u.run("", nil, "credential-process", "--key", u.keyURI("prod"), "--access-key-id", world.alice.AccessKeyID,
 		"--endpoint-url", "http://"+l.Addr().String(), "--role-arn", world.roleARN, "--timeout", "2s", "--no-cache")
-	mustFailClearly(t, r, "context deadline exceeded")
+	// The deadline is charged to the step that ran out of time: STS, not the device or the plugin.
+	mustFailClearly(t, r, "awskeep: STS AssumeRole: no answer in time", "raise --timeout", "context deadline exceeded")
+	for _, wrong := range []string{"device", "plugin", "HMAC"} {
+		if strings.Contains(r.stderr, wrong) {
+			t.Fatalf("a silent STS is blamed on the %s: %s", wrong, r.stderr)
+		}
+	}
 
 	refused := u.run("", nil, "credential-process", "--key", u.keyURI("prod"), "--access-key-id", world.alice.AccessKeyID,
 		"--endpoint-url", "http://127.0.0.1:1", "--role-arn", world.roleARN, "--no-cache")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/awskeep/awskeep/core/credproc"
+	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/mototest"
 	"github.com/awskeep/awskeep/plugin-softhsm/softhsmtest"
 )
@@ -209,8 +210,19 @@ func mustSucceed(t *testing.T, r result, what string) {
 // stderr that starts with "awskeep: " and says each of wants.
 func mustFailClearly(t *testing.T, r result, wants ...string) {
 	t.Helper()
-	if r.code != 1 {
-		t.Fatalf("exit status %d, want 1\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	mustFailWith(t, r, 1, wants...)
+}
+
+// mustFailUsage is mustFailClearly for a bad command line, which exits 2.
+func mustFailUsage(t *testing.T, r result, wants ...string) {
+	t.Helper()
+	mustFailWith(t, r, 2, wants...)
+}
+
+func mustFailWith(t *testing.T, r result, code int, wants ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit status %d, want %d\nstdout: %s\nstderr: %s", r.code, code, r.stdout, r.stderr)
 	}
 	if r.stdout != "" {
 		t.Fatalf("stdout is not empty on failure: %q", r.stdout)
@@ -233,9 +245,9 @@ func (u *user) importKey(object, secret string) {
 	mustSucceed(u.t, r, "import")
 }
 
-type credprocOutput = credproc.Output
+type credprocOutput = creds.Credentials
 
-func parseCredentials(s string) (credproc.Output, error) { return credproc.Parse([]byte(s)) }
+func parseCredentials(s string) (creds.Credentials, error) { return credproc.Parse([]byte(s)) }
 
 // notInFiles fails the test for every file under dir, except the one named except, that
 // holds needle; what names the needle in the message.

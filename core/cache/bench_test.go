@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"github.com/awskeep/awskeep/core/creds"
 	"testing"
 	"time"
 )
@@ -34,7 +35,7 @@ func BenchmarkGetOrFetchMiss(b *testing.B) {
 		b.Fatal(err)
 	}
 	k := testKey()
-	fetch := func(context.Context) (Credentials, error) { return testCreds(time.Now().Add(time.Minute)), nil }
+	fetch := func(context.Context) (creds.Credentials, error) { return testCreds(time.Now().Add(time.Minute)), nil }
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

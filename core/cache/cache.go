@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/awskeep/awskeep/core/creds"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -110,40 +111,40 @@ const (
 
 // lookup reads and checks one entry file. It takes no lock: entries are replaced by
 // rename, so the file it opens is always a complete entry of some writer.
-func (c *Cache) lookup(k Key, path string) (Credentials, status, error) {
+func (c *Cache) lookup(k Key, path string) (creds.Credentials, status, error) {
 	data, meta, err := readEntryFile(path, maxEntrySize)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Credentials{}, absent, nil
+		return creds.Credentials{}, absent, nil
 	}
 	if err != nil {
-		return Credentials{}, invalid, err
+		return creds.Credentials{}, invalid, err
 	}
 	if err := checkEntryFile(meta, c.uid); err != nil {
-		return Credentials{}, invalid, err
+		return creds.Credentials{}, invalid, err
 	}
 	e, err := decodeEntry(data)
 	if err != nil {
-		return Credentials{}, invalid, err
+		return creds.Credentials{}, invalid, err
 	}
 	if e.key != k {
-		return Credentials{}, invalid, errors.New("written for a different key")
+		return creds.Credentials{}, invalid, errors.New("written for a different key")
 	}
-	if e.creds.Expiration.Sub(c.now()) <= c.minRemaining {
-		return e.creds, stale, nil
+	if e.cr.Expiration.Sub(c.now()) <= c.minRemaining {
+		return e.cr, stale, nil
 	}
-	return e.creds, found, nil
+	return e.cr, found, nil
 }
 
 // report logs a lookup's outcome at debug level. Only the entry's path (a hash), the
 // access key id, the expiry and fixed reason texts are logged.
-func (c *Cache) report(path string, st status, creds Credentials, reason error) {
+func (c *Cache) report(path string, st status, cr creds.Credentials, reason error) {
 	switch st {
 	case found:
-		c.log.Debug("cache hit", "entry", path, "credentials", creds)
+		c.log.Debug("cache hit", "entry", path, "credentials", cr)
 	case absent:
 		c.log.Debug("cache miss: no entry", "entry", path)
 	case stale:
-		c.log.Debug("cache miss: entry expires too soon", "entry", path, "credentials", creds, "min_remaining", c.minRemaining)
+		c.log.Debug("cache miss: entry expires too soon", "entry", path, "credentials", cr, "min_remaining", c.minRemaining)
 	case invalid:
 		c.log.Debug("cache miss: entry discarded", "entry", path, "reason", reason.Error())
 	}
@@ -155,18 +156,18 @@ func (c *Cache) lockPath(id string) string  { return filepath.Join(c.dir, id+".l
 // Get returns the cached credentials for k if an entry exists, can be trusted and has more
 // than MinRemaining left. It reads one file and takes no lock; it never deletes an entry,
 // since without the lock it could delete one another process has just written.
-func (c *Cache) Get(k Key) (Credentials, bool) {
+func (c *Cache) Get(k Key) (creds.Credentials, bool) {
 	if err := k.validate(); err != nil {
 		c.log.Debug("cache miss: key refused", "reason", err.Error())
-		return Credentials{}, false
+		return creds.Credentials{}, false
 	}
 	path := c.entryPath(k.id())
-	creds, st, reason := c.lookup(k, path)
-	c.report(path, st, creds, reason)
+	cr, st, reason := c.lookup(k, path)
+	c.report(path, st, cr, reason)
 	if st != found {
-		return Credentials{}, false
+		return creds.Credentials{}, false
 	}
-	return creds, true
+	return cr, true
 }
 
 // GetOrFetch returns the cached credentials for k (hit true) or, on a miss, calls fetch
@@ -182,30 +183,30 @@ func (c *Cache) Get(k Key) (Credentials, bool) {
 // stored even when they have MinRemaining or less left (they are returned, and simply
 // never hit). A failure to store them is logged at warn level and does not fail the call:
 // the caller has valid credentials, and the next call fetches again.
-func (c *Cache) GetOrFetch(ctx context.Context, k Key, fetch func(ctx context.Context) (Credentials, error)) (creds Credentials, hit bool, err error) {
+func (c *Cache) GetOrFetch(ctx context.Context, k Key, fetch func(ctx context.Context) (creds.Credentials, error)) (cr creds.Credentials, hit bool, err error) {
 	if err := k.validate(); err != nil {
-		return Credentials{}, false, err
+		return creds.Credentials{}, false, err
 	}
 	id := k.id()
 	path := c.entryPath(id)
-	creds, st, reason := c.lookup(k, path)
-	c.report(path, st, creds, reason)
+	cr, st, reason := c.lookup(k, path)
+	c.report(path, st, cr, reason)
 	if st == found {
-		return creds, true, nil
+		return cr, true, nil
 	}
 
 	l, err := c.lock(ctx, c.lockPath(id))
 	if err != nil {
-		return Credentials{}, false, err
+		return creds.Credentials{}, false, err
 	}
 	defer c.release(l)
 
 	// Double-checked: whoever held the lock before us may have stored the entry.
-	creds, st, reason = c.lookup(k, path)
+	cr, st, reason = c.lookup(k, path)
 	switch st {
 	case found:
-		c.log.Debug("cache hit after waiting for the lock", "entry", path, "credentials", creds)
-		return creds, true, nil
+		c.log.Debug("cache hit after waiting for the lock", "entry", path, "credentials", cr)
+		return cr, true, nil
 	case invalid:
 		// Under the lock no writer can be between rename and our remove.
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -215,19 +216,19 @@ func (c *Cache) GetOrFetch(ctx context.Context, k Key, fetch func(ctx context.Co
 		}
 	}
 
-	creds, err = fetch(ctx)
+	cr, err = fetch(ctx)
 	if err != nil {
-		return Credentials{}, false, err
+		return creds.Credentials{}, false, err
 	}
-	if err := c.store(k, id, creds); err != nil {
+	if err := c.store(k, id, cr); err != nil {
 		c.log.Warn("cache: fetched credentials not stored; they are still used", "entry", path, "error", err.Error())
 	}
-	return creds, false, nil
+	return cr, false, nil
 }
 
-// Put stores creds for k, replacing any entry, under k's lock (waiting as ctx and
+// Put stores cr for k, replacing any entry, under k's lock (waiting as ctx and
 // Options.LockTimeout allow).
-func (c *Cache) Put(ctx context.Context, k Key, creds Credentials) error {
+func (c *Cache) Put(ctx context.Context, k Key, cr creds.Credentials) error {
 	if err := k.validate(); err != nil {
 		return err
 	}
@@ -237,15 +238,15 @@ func (c *Cache) Put(ctx context.Context, k Key, creds Credentials) error {
 		return err
 	}
 	defer c.release(l)
-	return c.store(k, id, creds)
+	return c.store(k, id, cr)
 }
 
 // store writes an entry atomically: a temporary file in the same directory (so rename
 // cannot cross file systems), created 0600, synced, then renamed over the entry, and the
 // directory synced so the rename survives a crash. Readers see the old entry or the new
 // one, never a partial file.
-func (c *Cache) store(k Key, id string, creds Credentials) (err error) {
-	data, err := encodeEntry(k, creds)
+func (c *Cache) store(k Key, id string, cr creds.Credentials) (err error) {
+	data, err := encodeEntry(k, cr)
 	if err != nil {
 		return err
 	}

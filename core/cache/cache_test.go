@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/awskeep/awskeep/core/creds"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -55,14 +56,14 @@ func testCache(t *testing.T, optFns ...func(*Options)) (*Cache, *syncBuffer) {
 
 // counter is a fetch function that counts its calls and returns fixed credentials.
 type counter struct {
-	n     atomic.Int32
-	creds Credentials
-	err   error
+	n   atomic.Int32
+	cr  creds.Credentials
+	err error
 }
 
-func (f *counter) fetch(context.Context) (Credentials, error) {
+func (f *counter) fetch(context.Context) (creds.Credentials, error) {
 	f.n.Add(1)
-	return f.creds, f.err
+	return f.cr, f.err
 }
 
 func assertMode(t *testing.T, path string, want fs.FileMode) {
@@ -315,7 +316,7 @@ func TestMinRemaining(t *testing.T) {
 			}
 			fresh := testCreds(testNow.Add(time.Hour))
 			fresh.AccessKeyID = "ASIAFRESH"
-			f := &counter{creds: fresh}
+			f := &counter{cr: fresh}
 			got, hit, err := c.GetOrFetch(context.Background(), k, f.fetch)
 			if err != nil {
 				t.Fatal(err)
@@ -392,7 +393,7 @@ func TestUntrustedEntries(t *testing.T) {
 				t.Errorf("log does not say %q:\n%s", tc.reason, logs)
 			}
 			fresh := testCreds(testNow.Add(2 * time.Hour))
-			f := &counter{creds: fresh}
+			f := &counter{cr: fresh}
 			got, hit, err := c.GetOrFetch(context.Background(), k, f.fetch)
 			if err != nil || hit || f.n.Load() != 1 || !sameCreds(got, fresh) {
 				t.Fatalf("GetOrFetch = %v, hit %v, err %v after %d fetches; want the fetched credentials", got, hit, err, f.n.Load())
@@ -419,7 +420,7 @@ func TestFetchError(t *testing.T) {
 	}
 	// Nothing was cached: the next call fetches again.
 	f.err = nil
-	f.creds = testCreds(testNow.Add(time.Hour))
+	f.cr = testCreds(testNow.Add(time.Hour))
 	if _, hit, err := c.GetOrFetch(context.Background(), k, f.fetch); err != nil || hit || f.n.Load() != 2 {
 		t.Errorf("second GetOrFetch: hit %v, err %v, %d fetches; want a second fetch", hit, err, f.n.Load())
 	}
@@ -430,10 +431,10 @@ func TestFetchError(t *testing.T) {
 func TestShortLivedFetchIsStored(t *testing.T) {
 	c, _ := testCache(t)
 	k := testKey()
-	f := &counter{creds: testCreds(testNow.Add(10 * time.Minute))}
+	f := &counter{cr: testCreds(testNow.Add(10 * time.Minute))}
 	for i := 1; i <= 2; i++ {
 		got, hit, err := c.GetOrFetch(context.Background(), k, f.fetch)
-		if err != nil || hit || !sameCreds(got, f.creds) || f.n.Load() != int32(i) {
+		if err != nil || hit || !sameCreds(got, f.cr) || f.n.Load() != int32(i) {
 			t.Fatalf("call %d: %v, hit %v, err %v, %d fetches", i, got, hit, err, f.n.Load())
 		}
 		assertMode(t, c.entryPath(k.id()), 0o600)
@@ -445,9 +446,9 @@ func TestShortLivedFetchIsStored(t *testing.T) {
 func TestStoreFailureStillReturns(t *testing.T) {
 	c, logs := testCache(t)
 	k := testKey()
-	f := &counter{creds: Credentials{AccessKeyID: "ASIA", SecretAccessKey: testSecret, SessionToken: testToken}}
+	f := &counter{cr: creds.Credentials{AccessKeyID: "ASIA", SecretAccessKey: testSecret, SessionToken: testToken}}
 	got, hit, err := c.GetOrFetch(context.Background(), k, f.fetch)
-	if err != nil || hit || got != f.creds {
+	if err != nil || hit || got != f.cr {
 		t.Fatalf("GetOrFetch = %v, %v, %v", got, hit, err)
 	}
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no expiration") {
@@ -456,7 +457,7 @@ func TestStoreFailureStillReturns(t *testing.T) {
 	if _, err := os.Stat(c.entryPath(k.id())); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("entry written: %v", err)
 	}
-	err = c.Put(context.Background(), k, f.creds)
+	err = c.Put(context.Background(), k, f.cr)
 	if !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("Put error = %v, want ErrInvalidCredentials", err)
 	}
@@ -467,12 +468,12 @@ func TestKeyWithPINRefused(t *testing.T) {
 	c, _ := testCache(t)
 	k := testKey()
 	k.KeyURI = "pkcs11:token=aws?pin-value=SECRETzPIN"
-	f := &counter{creds: testCreds(testNow.Add(time.Hour))}
+	f := &counter{cr: testCreds(testNow.Add(time.Hour))}
 	_, _, err := c.GetOrFetch(context.Background(), k, f.fetch)
 	if !errors.Is(err, ErrInvalidKey) || f.n.Load() != 0 {
 		t.Fatalf("GetOrFetch = %v after %d fetches, want ErrInvalidKey and no fetch", err, f.n.Load())
 	}
-	if err := c.Put(context.Background(), k, f.creds); !errors.Is(err, ErrInvalidKey) {
+	if err := c.Put(context.Background(), k, f.cr); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf("Put = %v, want ErrInvalidKey", err)
 	}
 	if _, ok := c.Get(k); ok {
@@ -521,7 +522,7 @@ func TestClear(t *testing.T) {
 			t.Errorf("Get(%s) hit after Clear", k.Region)
 		}
 	}
-	f := &counter{creds: testCreds(testNow.Add(time.Hour))}
+	f := &counter{cr: testCreds(testNow.Add(time.Hour))}
 	if _, hit, err := c.GetOrFetch(ctx, keys[0], f.fetch); err != nil || hit || f.n.Load() != 1 {
 		t.Errorf("GetOrFetch after Clear: hit %v, err %v, %d fetches", hit, err, f.n.Load())
 	}
@@ -530,16 +531,16 @@ func TestClear(t *testing.T) {
 
 // holdLock starts a GetOrFetch whose fetch blocks until the returned release is called,
 // and returns once that fetch is running, i.e. the key's lock is held.
-func holdLock(t *testing.T, c *Cache, k Key, creds Credentials) (release func()) {
+func holdLock(t *testing.T, c *Cache, k Key, cr creds.Credentials) (release func()) {
 	t.Helper()
 	started, done := make(chan struct{}), make(chan struct{})
 	unblock := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _, err := c.GetOrFetch(context.Background(), k, func(context.Context) (Credentials, error) {
+		_, _, err := c.GetOrFetch(context.Background(), k, func(context.Context) (creds.Credentials, error) {
 			close(started)
 			<-unblock
-			return creds, nil
+			return cr, nil
 		})
 		if err != nil {
 			t.Errorf("holder: %v", err)
@@ -583,12 +584,12 @@ func TestLockWaitHonoursContext(t *testing.T) {
 			release := holdLock(t, c, k, held)
 			ctx, cancel := tc.ctx()
 			defer cancel()
-			f := &counter{creds: testCreds(testNow.Add(time.Hour))}
+			f := &counter{cr: testCreds(testNow.Add(time.Hour))}
 			_, _, err := c.GetOrFetch(ctx, k, f.fetch)
 			if !errors.Is(err, tc.want) || f.n.Load() != 0 {
 				t.Fatalf("GetOrFetch error = %v after %d fetches, want %v and no fetch", err, f.n.Load(), tc.want)
 			}
-			if err := c.Put(ctx, k, f.creds); !errors.Is(err, tc.want) {
+			if err := c.Put(ctx, k, f.cr); !errors.Is(err, tc.want) {
 				t.Errorf("Put error = %v, want %v", err, tc.want)
 			}
 			// Once the holder has stored its credentials, a waiter gets them without fetching.
@@ -609,20 +610,20 @@ func TestWaiterGetsHoldersCredentials(t *testing.T) {
 	held := testCreds(testNow.Add(time.Hour))
 	release := holdLock(t, c, k, held)
 	type result struct {
-		creds Credentials
-		hit   bool
-		err   error
+		cr  creds.Credentials
+		hit bool
+		err error
 	}
 	res := make(chan result)
-	f := &counter{creds: testCreds(testNow.Add(2 * time.Hour))}
+	f := &counter{cr: testCreds(testNow.Add(2 * time.Hour))}
 	go func() {
-		creds, hit, err := c.GetOrFetch(context.Background(), k, f.fetch)
-		res <- result{creds, hit, err}
+		cr, hit, err := c.GetOrFetch(context.Background(), k, f.fetch)
+		res <- result{cr, hit, err}
 	}()
 	release()
 	r := <-res
-	if r.err != nil || !r.hit || f.n.Load() != 0 || !sameCreds(r.creds, held) {
-		t.Fatalf("waiter: %v, hit %v, err %v, %d fetches; want the holder's credentials", r.creds, r.hit, r.err, f.n.Load())
+	if r.err != nil || !r.hit || f.n.Load() != 0 || !sameCreds(r.cr, held) {
+		t.Fatalf("waiter: %v, hit %v, err %v, %d fetches; want the holder's credentials", r.cr, r.hit, r.err, f.n.Load())
 	}
 }
 
@@ -632,7 +633,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 	c, _ := testCache(t)
 	const n = 32
 	var fetches atomic.Int32
-	fetch := func(context.Context) (Credentials, error) {
+	fetch := func(context.Context) (creds.Credentials, error) {
 		i := fetches.Add(1)
 		time.Sleep(50 * time.Millisecond) // widen the window in which others miss
 		cr := testCreds(testNow.Add(time.Hour))
@@ -640,7 +641,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 		return cr, nil
 	}
 	var wg sync.WaitGroup
-	results := make([]Credentials, n)
+	results := make([]creds.Credentials, n)
 	misses := make([]bool, n)
 	errs := make([]error, n)
 	for i := range n {
@@ -685,7 +686,7 @@ func TestAtomicReplace(t *testing.T) {
 	c, logs := testCache(t)
 	k := testKey()
 	ctx := context.Background()
-	credsFor := func(i int) Credentials {
+	credsFor := func(i int) creds.Credentials {
 		cr := testCreds(testNow.Add(time.Hour + time.Duration(i)*time.Second))
 		cr.AccessKeyID = fmt.Sprintf("ASIA%06d", i)
 		cr.SessionToken = strings.Repeat(fmt.Sprintf("%06d", i), 200) // a realistic ~1.2 KB entry
@@ -745,7 +746,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 			c, _ := testCache(t, func(o *Options) { o.Logger = slog.New(h) })
 			path := c.entryPath(k.id())
 			ctx := context.Background()
-			f := &counter{creds: testCreds(testNow.Add(time.Hour))}
+			f := &counter{cr: testCreds(testNow.Add(time.Hour))}
 			plant := func(data []byte) {
 				if err := os.WriteFile(path, data, 0o600); err != nil {
 					t.Fatal(err)
@@ -774,8 +775,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 			if err := c.Clear(); err != nil {
 				t.Fatal(err)
 			}
-			c.GetOrFetch(ctx, k, func(context.Context) (Credentials, error) {
-				return Credentials{SecretAccessKey: testSecret, SessionToken: testToken}, nil
+			c.GetOrFetch(ctx, k, func(context.Context) (creds.Credentials, error) {
+				return creds.Credentials{SecretAccessKey: testSecret, SessionToken: testToken}, nil
 			}) // cannot be stored: warning
 			out := logs.String()
 			for _, want := range []string{"cache hit", "truncated", "unknown field", "wrong type", "duration", "data after", "expires too soon", "not stored"} {

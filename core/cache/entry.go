@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/awskeep/awskeep/core/creds"
 	"io"
 	"time"
 	"unicode/utf8"
@@ -50,11 +51,11 @@ type credsJSON struct {
 	SessionToken    string `json:"session_token"`
 }
 
-// entry is a decoded entry. It is never printed: fmt does not call Credentials.String on
+// entry is a decoded entry. It is never printed: fmt does not call creds.Credentials.String on
 // unexported fields.
 type entry struct {
-	key   Key
-	creds Credentials
+	key Key
+	cr  creds.Credentials
 }
 
 // errCorrupt marks every reason decodeEntry rejects a file.
@@ -67,7 +68,7 @@ func corrupt(format string, args ...any) error {
 }
 
 // checkCredentials says which field the cache needs is missing, if any.
-func checkCredentials(c Credentials) error {
+func checkCredentials(c creds.Credentials) error {
 	switch {
 	case c.AccessKeyID == "":
 		return fmt.Errorf("no access key id: %w", ErrInvalidCredentials)
@@ -91,7 +92,7 @@ func checkCredentials(c Credentials) error {
 
 // encodeEntry serializes an entry. It refuses what decodeEntry would reject, so that every
 // stored entry can be read back identically.
-func encodeEntry(k Key, c Credentials) ([]byte, error) {
+func encodeEntry(k Key, c creds.Credentials) ([]byte, error) {
 	if err := checkCredentials(c); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
@@ -172,14 +173,14 @@ func decodeEntry(data []byte) (entry, error) {
 			Endpoint:        f.Key.Endpoint,
 			MFASerial:       f.Key.MFASerial,
 		},
-		creds: Credentials{
+		cr: creds.Credentials{
 			AccessKeyID:     f.Credentials.AccessKeyID,
 			SecretAccessKey: f.Credentials.SecretAccessKey,
 			SessionToken:    f.Credentials.SessionToken,
 			Expiration:      exp.UTC(),
 		},
 	}
-	if err := checkCredentials(e.creds); err != nil {
+	if err := checkCredentials(e.cr); err != nil {
 		return entry{}, corrupt("%v", err)
 	}
 	return e, nil

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"errors"
+	"github.com/awskeep/awskeep/core/creds"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,8 @@ const (
 
 var testNow = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func testCreds(exp time.Time) Credentials {
-	return Credentials{
+func testCreds(exp time.Time) creds.Credentials {
+	return creds.Credentials{
 		AccessKeyID:     "ASIAIOSFODNN7EXAMPLE",
 		SecretAccessKey: testSecret,
 		SessionToken:    testToken,
@@ -24,7 +25,7 @@ func testCreds(exp time.Time) Credentials {
 	}
 }
 
-func mustEncode(t testing.TB, k Key, c Credentials) []byte {
+func mustEncode(t testing.TB, k Key, c creds.Credentials) []byte {
 	t.Helper()
 	data, err := encodeEntry(k, c)
 	if err != nil {
@@ -36,7 +37,7 @@ func mustEncode(t testing.TB, k Key, c Credentials) []byte {
 // TestEntryKnownAnswer pins the file format (DESIGN.md "Cache"; the version field guards it).
 func TestEntryKnownAnswer(t *testing.T) {
 	k := Key{KeyURI: "tpm:handle=0x81010002", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Duration: time.Hour, Region: "us-east-1"}
-	c := Credentials{AccessKeyID: "ASIA1", SecretAccessKey: "s", SessionToken: "t", Expiration: time.Date(2025, 1, 2, 4, 4, 5, 0, time.FixedZone("x", 3600))}
+	c := creds.Credentials{AccessKeyID: "ASIA1", SecretAccessKey: "s", SessionToken: "t", Expiration: time.Date(2025, 1, 2, 4, 4, 5, 0, time.FixedZone("x", 3600))}
 	want := `{"version":1,"key":{"key_uri":"tpm:handle=0x81010002","access_key_id":"AKIAIOSFODNN7EXAMPLE","role_arn":"","role_session_name":"","external_id":"","duration":"1h0m0s","region":"us-east-1","endpoint":""},"credentials":{"access_key_id":"ASIA1","secret_access_key":"s","session_token":"t"},"expiration":"2025-01-02T03:04:05Z"}` + "\n"
 	if got := string(mustEncode(t, k, c)); got != want {
 		t.Errorf("encodeEntry =\n%s\nwant\n%s", got, want)
@@ -45,12 +46,12 @@ func TestEntryKnownAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decodeEntry: %v", err)
 	}
-	if e.key != k || !sameCreds(e.creds, c) {
-		t.Errorf("decodeEntry = %v %v, want %v %v", e.key, e.creds, k, c)
+	if e.key != k || !sameCreds(e.cr, c) {
+		t.Errorf("decodeEntry = %v %v, want %v %v", e.key, e.cr, k, c)
 	}
 }
 
-func sameCreds(a, b Credentials) bool {
+func sameCreds(a, b creds.Credentials) bool {
 	return a.AccessKeyID == b.AccessKeyID && a.SecretAccessKey == b.SecretAccessKey &&
 		a.SessionToken == b.SessionToken && a.Expiration.Equal(b.Expiration)
 }
@@ -104,21 +105,25 @@ func TestDecodeEntryRejects(t *testing.T) {
 func TestEncodeEntryRefuses(t *testing.T) {
 	good := testCreds(testNow.Add(time.Hour))
 	tests := []struct {
-		name  string
-		key   Key
-		creds Credentials
-		want  error
+		name string
+		key  Key
+		cr   creds.Credentials
+		want error
 	}{
-		{"no expiration", testKey(), Credentials{AccessKeyID: "A", SecretAccessKey: testSecret}, ErrInvalidCredentials},
-		{"no secret", testKey(), Credentials{AccessKeyID: "A", Expiration: testNow}, ErrInvalidCredentials},
-		{"no access key id", testKey(), Credentials{SecretAccessKey: testSecret, Expiration: testNow}, ErrInvalidCredentials},
-		{"year 10000", testKey(), func() Credentials { c := good; c.Expiration = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC); return c }(), ErrInvalidCredentials},
-		{"secret not utf-8", testKey(), func() Credentials { c := good; c.SecretAccessKey = "\xff" + testSecret; return c }(), ErrInvalidCredentials},
+		{"no expiration", testKey(), creds.Credentials{AccessKeyID: "A", SecretAccessKey: testSecret}, ErrInvalidCredentials},
+		{"no secret", testKey(), creds.Credentials{AccessKeyID: "A", Expiration: testNow}, ErrInvalidCredentials},
+		{"no access key id", testKey(), creds.Credentials{SecretAccessKey: testSecret, Expiration: testNow}, ErrInvalidCredentials},
+		{"year 10000", testKey(), func() creds.Credentials {
+			c := good
+			c.Expiration = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+			return c
+		}(), ErrInvalidCredentials},
+		{"secret not utf-8", testKey(), func() creds.Credentials { c := good; c.SecretAccessKey = "\xff" + testSecret; return c }(), ErrInvalidCredentials},
 		{"key not utf-8", Key{Region: "\xff"}, good, ErrInvalidKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := encodeEntry(tc.key, tc.creds)
+			_, err := encodeEntry(tc.key, tc.cr)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("encodeEntry error = %v, want %v", err, tc.want)
 			}
@@ -143,7 +148,7 @@ func FuzzDecodeEntry(f *testing.F) {
 	valid := mustEncode(f, testKey(), testCreds(testNow.Add(time.Hour)))
 	f.Add(valid)
 	f.Add(valid[:len(valid)/2])
-	f.Add(mustEncode(f, Key{}, Credentials{AccessKeyID: "A", SecretAccessKey: "S", Expiration: time.Unix(0, 1)}))
+	f.Add(mustEncode(f, Key{}, creds.Credentials{AccessKeyID: "A", SecretAccessKey: "S", Expiration: time.Unix(0, 1)}))
 	f.Add(bytes.Replace(valid, []byte(`"version":1`), []byte(`"version":2`), 1))
 	f.Add(bytes.Replace(valid, []byte(`"1h0m0s"`), []byte(`"-2562047h47m16.854775808s"`), 1))
 	f.Add(bytes.Replace(valid, []byte(`"1h0m0s"`), []byte(`"1.5h"`), 1))
@@ -161,7 +166,7 @@ func FuzzDecodeEntry(f *testing.F) {
 			}
 			return
 		}
-		enc, err := encodeEntry(e.key, e.creds)
+		enc, err := encodeEntry(e.key, e.cr)
 		if err != nil {
 			t.Fatalf("a decoded entry does not encode: %v", err)
 		}
@@ -169,10 +174,10 @@ func FuzzDecodeEntry(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a re-encoded entry does not decode: %v\n%s", err, enc)
 		}
-		if e2.key != e.key || !sameCreds(e2.creds, e.creds) {
+		if e2.key != e.key || !sameCreds(e2.cr, e.cr) {
 			t.Fatalf("round trip changed the entry:\n%q\n%s", data, enc)
 		}
-		enc2, err := encodeEntry(e2.key, e2.creds)
+		enc2, err := encodeEntry(e2.key, e2.cr)
 		if err != nil || !bytes.Equal(enc, enc2) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", enc, enc2)
 		}

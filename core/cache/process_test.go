@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/awskeep/awskeep/core/creds"
 	"io"
 	"os"
 	"os/exec"
@@ -53,21 +54,21 @@ func childMain(dir, counter string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	creds, hit, err := c.GetOrFetch(ctx, testKey(), func(context.Context) (Credentials, error) {
+	cr, hit, err := c.GetOrFetch(ctx, testKey(), func(context.Context) (creds.Credentials, error) {
 		f, err := os.OpenFile(counter, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
-			return Credentials{}, err
+			return creds.Credentials{}, err
 		}
 		if _, err := fmt.Fprintf(f, "fetch by pid %d\n", os.Getpid()); err != nil {
-			return Credentials{}, err
+			return creds.Credentials{}, err
 		}
 		if err := f.Close(); err != nil {
-			return Credentials{}, err
+			return creds.Credentials{}, err
 		}
 		time.Sleep(200 * time.Millisecond) // an STS round trip; keeps the others waiting
 		random := make([]byte, 20)
 		rand.Read(random)
-		return Credentials{
+		return creds.Credentials{
 			AccessKeyID:     fmt.Sprintf("ASIAPID%d", os.Getpid()),
 			SecretAccessKey: hex.EncodeToString(random),
 			SessionToken:    "token-of-" + hex.EncodeToString(random),
@@ -78,7 +79,7 @@ func childMain(dir, counter string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	json.NewEncoder(os.Stdout).Encode(childResult{hit, creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken, creds.Expiration})
+	json.NewEncoder(os.Stdout).Encode(childResult{hit, cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken, cr.Expiration})
 	return 0
 }
 

@@ -9,12 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/awskeep/awskeep/core/creds"
 )
 
 // Version is the only version of the format.
 const Version = 1
 
-// Output is the credential_process JSON object. Field names are the format's.
+// Output is the credential_process JSON object, the wire form of creds.Credentials. Field
+// names are the format's.
 type Output struct {
 	Version         int    `json:"Version"`
 	AccessKeyID     string `json:"AccessKeyId"`
@@ -24,17 +27,17 @@ type Output struct {
 	Expiration string `json:"Expiration,omitempty"`
 }
 
-// Marshal returns the JSON for temporary credentials, newline-terminated.
-func Marshal(accessKeyID, secretAccessKey, sessionToken string, expiration time.Time) ([]byte, error) {
-	if accessKeyID == "" || secretAccessKey == "" {
+// Marshal returns the JSON for c, newline-terminated.
+func Marshal(c creds.Credentials) ([]byte, error) {
+	if !c.Complete() {
 		return nil, errors.New("credentials are incomplete")
 	}
 	out := Output{
-		Version: Version, AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey,
-		SessionToken: sessionToken,
+		Version: Version, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
+		SessionToken: c.SessionToken,
 	}
-	if !expiration.IsZero() {
-		out.Expiration = expiration.UTC().Format(time.RFC3339)
+	if !c.Expiration.IsZero() {
+		out.Expiration = c.Expiration.UTC().Format(time.RFC3339)
 	}
 	data, err := json.Marshal(out)
 	if err != nil {
@@ -46,7 +49,16 @@ func Marshal(accessKeyID, secretAccessKey, sessionToken string, expiration time.
 // Parse reads credential_process JSON strictly, as a careful client would: one object,
 // no unknown fields, Version 1, both keys present, Expiration (if any) in RFC 3339. Error
 // texts never contain the secret or the token.
-func Parse(data []byte) (Output, error) {
+func Parse(data []byte) (creds.Credentials, error) {
+	out, err := parseOutput(data)
+	if err != nil {
+		return creds.Credentials{}, err
+	}
+	return creds.Credentials{AccessKeyID: out.AccessKeyID, SecretAccessKey: out.SecretAccessKey,
+		SessionToken: out.SessionToken, Expiration: out.expiresAt()}, nil
+}
+
+func parseOutput(data []byte) (Output, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var out Output
@@ -72,8 +84,8 @@ func Parse(data []byte) (Output, error) {
 	return out, nil
 }
 
-// ExpiresAt returns the parsed Expiration, zero if none.
-func (o Output) ExpiresAt() time.Time {
+// expiresAt returns the parsed Expiration, zero if none.
+func (o Output) expiresAt() time.Time {
 	t, _ := time.Parse(time.RFC3339, o.Expiration)
 	return t
 }

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/awskeep/awskeep/core/credproc"
+	"github.com/awskeep/awskeep/core/creds"
 )
 
 func TestMarshalParse(t *testing.T) {
 	exp := time.Date(2026, 11, 24, 6, 0, 0, 0, time.FixedZone("x", 3600))
-	data, err := credproc.Marshal("ASIAEXAMPLE", "secret/+key", "token==", exp)
+	data, err := credproc.Marshal(creds.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret/+key", SessionToken: "token==", Expiration: exp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +23,7 @@ func TestMarshalParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out.ExpiresAt().Equal(exp) || out.SessionToken != "token==" {
+	if !out.Expiration.Equal(exp) || out.SessionToken != "token==" {
 		t.Fatalf("Parse = %+v", out.Expiration)
 	}
 }
@@ -60,7 +61,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		// Whatever parses re-marshals into something that parses to the same value.
-		again, err := credproc.Marshal(out.AccessKeyID, out.SecretAccessKey, out.SessionToken, out.ExpiresAt())
+		again, err := credproc.Marshal(out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("re-marshalled output does not parse: %v", err)
 		}
 		if back.AccessKeyID != out.AccessKeyID || back.SecretAccessKey != out.SecretAccessKey || back.SessionToken != out.SessionToken ||
-			!back.ExpiresAt().Equal(out.ExpiresAt()) {
+			!back.Expiration.Equal(out.Expiration) {
 			t.Fatal("round trip changed the credentials")
 		}
 	})

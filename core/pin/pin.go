@@ -1,10 +1,13 @@
 // Package pin finds the PIN or password for a key URI, in the order DESIGN.md gives:
-// the URI's pin-source, the URI's pin-value, $AWSKEEP_PIN, then a prompt when standard input
-// is a terminal. It never reads a PIN from other command-line arguments, never echoes one,
-// and never puts one in an error.
+// the URI's pin-source, the URI's pin-value, $AWSKEEP_PIN, then a prompt on the controlling
+// terminal (/dev/tty, never stderr: the AWS CLI and boto3 capture a credential_process's
+// stderr). It never reads a PIN from other command-line arguments, never echoes one, and
+// never puts one in an error. With no source and no terminal it fails at once, naming the
+// settings that would have answered.
 package pin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,13 +16,15 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/term"
-
+	"github.com/awskeep/awskeep/core/prompt"
 	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
 // EnvVar is the environment variable that may hold the PIN.
 const EnvVar = "AWSKEEP_PIN"
+
+// Setting names what answers the PIN prompt when there is no terminal.
+const Setting = "pin-source in the key URI (pin-source=file:/path, a 0600 file) or $" + EnvVar
 
 // maxPINFile bounds what is read from a pin-source file.
 const maxPINFile = 4096
@@ -28,21 +33,19 @@ const maxPINFile = 4096
 type Options struct {
 	// Getenv reads the environment; default os.Getenv.
 	Getenv func(string) string
-	// Terminal, when standard input is a terminal, is its file descriptor; -1 for none.
-	// Default: os.Stdin if it is a terminal.
-	Terminal int
-	// Prompt is where the prompt goes; default os.Stderr.
-	Prompt io.Writer
-	// Label names the key in the prompt.
+	// Prompter asks for the PIN when no other source gives one; default prompt.TTY{}, the
+	// controlling terminal. Nil-valued NoPrompt disables asking.
+	Prompter prompt.Prompter
+	// NoPrompt fails instead of asking (for commands whose terminal is not the user's).
+	NoPrompt bool
+	// Label names the key in the prompt; default the URI without secrets.
 	Label string
 }
 
-// Resolve returns the PIN for u, or "" when no source gives one (keys without a PIN).
-func Resolve(u *keyuri.URI, optFns ...func(*Options)) (string, error) {
-	opts := Options{Getenv: os.Getenv, Terminal: -1, Prompt: os.Stderr, Label: u.WithoutSecrets().String()}
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		opts.Terminal = int(os.Stdin.Fd())
-	}
+// Resolve returns the PIN for u. A key that has no PIN says so with an empty pin-value
+// (pin-value= in the URI); otherwise a PIN must come from one of the sources.
+func Resolve(ctx context.Context, u *keyuri.URI, optFns ...func(*Options)) (string, error) {
+	opts := Options{Getenv: os.Getenv, Prompter: prompt.TTY{}, Label: u.WithoutSecrets().String()}
 	for _, fn := range optFns {
 		fn(&opts)
 	}
@@ -55,16 +58,18 @@ func Resolve(u *keyuri.URI, optFns ...func(*Options)) (string, error) {
 	if v := opts.Getenv(EnvVar); v != "" {
 		return v, nil
 	}
-	if opts.Terminal >= 0 {
-		fmt.Fprintf(opts.Prompt, "PIN for %s: ", opts.Label)
-		b, err := term.ReadPassword(opts.Terminal)
-		fmt.Fprintln(opts.Prompt)
-		if err != nil {
-			return "", fmt.Errorf("read PIN from the terminal: %w", err)
-		}
-		return string(b), nil
+	question := "PIN for " + opts.Label
+	if opts.NoPrompt || opts.Prompter == nil {
+		return "", &prompt.NoTerminalError{Question: question, Setting: Setting}
 	}
-	return "", nil
+	v, err := opts.Prompter.Secret(ctx, question+": ")
+	if err != nil {
+		return "", prompt.Required(err, question, Setting)
+	}
+	if v == "" {
+		return "", errors.New("no PIN entered; for a key without a PIN put pin-value= (empty) in its URI")
+	}
+	return v, nil
 }
 
 // FromSource reads a PIN from a pin-source: a file path or a file: URI (RFC 7512 section

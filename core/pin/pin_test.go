@@ -1,12 +1,15 @@
 package pin_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/awskeep/awskeep/core/pin"
+	"github.com/awskeep/awskeep/core/prompt"
 	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
@@ -27,7 +30,7 @@ func TestResolveOrder(t *testing.T) {
 	env := func(v string) func(*pin.Options) {
 		return func(o *pin.Options) {
 			o.Getenv = func(string) string { return v }
-			o.Terminal = -1
+			o.Prompter = answer{"from-terminal"}
 		}
 	}
 	tests := []struct {
@@ -37,7 +40,8 @@ func TestResolveOrder(t *testing.T) {
 		{"pin-source path", "pkcs11:object=a?pin-source=" + file, "", "from-file"},
 		{"pin-value next", "pkcs11:object=a?pin-value=from-uri", "from-env", "from-uri"},
 		{"environment next", "pkcs11:object=a", "from-env", "from-env"},
-		{"nothing", "pkcs11:object=a", "", ""},
+		{"terminal last", "pkcs11:object=a", "", "from-terminal"},
+		{"empty pin-value means no PIN", "pkcs11:object=a?pin-value=", "from-env", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +49,7 @@ func TestResolveOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := pin.Resolve(u, env(tt.env))
+			got, err := pin.Resolve(context.Background(), u, env(tt.env))
 			if err != nil || got != tt.want {
 				t.Fatalf("Resolve = %q, %v; want %q", got, err, tt.want)
 			}
@@ -76,5 +80,51 @@ func TestFromSourceErrors(t *testing.T) {
 				t.Fatal("error leaks the PIN")
 			}
 		})
+	}
+}
+
+// answer is a Prompter that answers every question with its value.
+type answer struct{ value string }
+
+func (a answer) Secret(context.Context, string) (string, error) { return a.value, nil }
+func (a answer) Line(context.Context, string) (string, error)   { return a.value, nil }
+func (a answer) Choose(context.Context, string, []string) (int, error) {
+	return 0, nil
+}
+
+// noTerminal is a Prompter of a process without a controlling terminal.
+type noTerminal struct{}
+
+func (noTerminal) Secret(context.Context, string) (string, error) { return "", prompt.ErrNoTerminal }
+func (noTerminal) Line(context.Context, string) (string, error)   { return "", prompt.ErrNoTerminal }
+func (noTerminal) Choose(context.Context, string, []string) (int, error) {
+	return -1, prompt.ErrNoTerminal
+}
+
+func TestResolveWithoutTerminalNamesTheSettings(t *testing.T) {
+	u, err := keyuri.Parse("pkcs11:token=aws;object=a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := func(string) string { return "" }
+	for name, fn := range map[string]func(*pin.Options){
+		"no terminal": func(o *pin.Options) { o.Getenv = none; o.Prompter = noTerminal{} },
+		"NoPrompt":    func(o *pin.Options) { o.Getenv = none; o.Prompter = answer{"x"}; o.NoPrompt = true },
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := pin.Resolve(context.Background(), u, fn)
+			if !errors.Is(err, prompt.ErrNoTerminal) {
+				t.Fatalf("err = %v, want ErrNoTerminal", err)
+			}
+			for _, want := range []string{"pin-source", "$AWSKEEP_PIN", "PIN for pkcs11:token=aws;object=a"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %s", err, want)
+				}
+			}
+		})
+	}
+	_, err = pin.Resolve(context.Background(), u, func(o *pin.Options) { o.Getenv = none; o.Prompter = answer{""} })
+	if err == nil || !strings.Contains(err.Error(), "pin-value=") {
+		t.Fatalf("an empty typed PIN: err = %v", err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/awskeep/awskeep/core/creds"
 )
 
 // ErrUnreachable means the STS endpoint could not be reached at all.
@@ -26,28 +28,29 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("STS %s: %s: %s", e.Operation, e.Code, e.Message)
 }
 
-// explain strips the SDK's wrapping down to the cause a user can act on: the device's error,
+// explain classifies err (creds.ClassDevice for the signer, creds.ClassSTS for the rest) and strips the SDK's wrapping down to the cause a user can act on: the device's error,
 // STS's refusal, an unreachable endpoint or the deadline.
 func explain(op string, err error, capture *errorCapture) error {
 	var se *signingError
 	if errors.As(err, &se) {
-		return fmt.Errorf("sign STS %s request: %w", op, se.err)
+		// The device (or whatever derives kDate) failed; its own class, if any, is kept.
+		return creds.Wrap(creds.ClassDevice, "sign STS "+op+" request", se.err)
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		if api.ErrorCode() == "UnknownError" && capture.code != "" {
-			return &APIError{Operation: op, Code: capture.code, Message: capture.message}
+			return creds.Wrap(creds.ClassSTS, "", &APIError{Operation: op, Code: capture.code, Message: capture.message})
 		}
-		return &APIError{Operation: op, Code: api.ErrorCode(), Message: api.ErrorMessage()}
+		return creds.Wrap(creds.ClassSTS, "", &APIError{Operation: op, Code: api.ErrorCode(), Message: api.ErrorMessage()})
 	}
 	for _, ctxErr := range []error{context.DeadlineExceeded, context.Canceled} {
 		if errors.Is(err, ctxErr) {
-			return fmt.Errorf("STS %s: %w", op, ctxErr)
+			return creds.Wrap(creds.ClassSTS, "STS "+op, fmt.Errorf("no answer in time (raise --timeout if the endpoint is slow): %w", ctxErr))
 		}
 	}
 	var netErr *net.OpError
 	if errors.As(err, &netErr) {
-		return fmt.Errorf("STS %s: %w: %v", op, ErrUnreachable, netErr)
+		return creds.Wrap(creds.ClassSTS, "STS "+op, fmt.Errorf("%w: %v", ErrUnreachable, netErr))
 	}
-	return fmt.Errorf("STS %s: %w", op, err)
+	return creds.Wrap(creds.ClassSTS, "STS "+op, err)
 }

@@ -10,23 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/awskeep/awskeep/core/creds"
 )
-
-// Credentials are temporary AWS credentials. String never prints the secret or the token.
-type Credentials struct {
-	AccessKeyID     string
-	SecretAccessKey string
-	SessionToken    string
-	Expiration      time.Time
-}
-
-// String prints the access key ID and expiry only.
-func (c Credentials) String() string {
-	return fmt.Sprintf("temporary credentials %s until %s", c.AccessKeyID, c.Expiration.UTC().Format(time.RFC3339))
-}
-
-// GoString keeps %#v from printing the secret and the token.
-func (c Credentials) GoString() string { return c.String() }
 
 // GetSessionTokenInput are the parameters of GetSessionToken.
 type GetSessionTokenInput struct {
@@ -59,7 +45,7 @@ type Identity struct {
 
 // GetSessionToken returns temporary credentials for the key's own user
 // (STS API Reference: GetSessionToken).
-func (c *Client) GetSessionToken(ctx context.Context, in GetSessionTokenInput) (Credentials, error) {
+func (c *Client) GetSessionToken(ctx context.Context, in GetSessionTokenInput) (creds.Credentials, error) {
 	ctx, capture := withCapture(ctx)
 	out, err := c.api.GetSessionToken(ctx, &awssts.GetSessionTokenInput{
 		DurationSeconds: seconds(in.Duration),
@@ -67,13 +53,13 @@ func (c *Client) GetSessionToken(ctx context.Context, in GetSessionTokenInput) (
 		TokenCode:       optional(in.TokenCode),
 	})
 	if err != nil {
-		return Credentials{}, explain("GetSessionToken", err, capture)
+		return creds.Credentials{}, explain("GetSessionToken", err, capture)
 	}
 	return fromSDK(out.Credentials)
 }
 
 // AssumeRole returns temporary credentials for a role (STS API Reference: AssumeRole).
-func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (Credentials, error) {
+func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (creds.Credentials, error) {
 	req := &awssts.AssumeRoleInput{
 		RoleArn:         aws.String(in.RoleARN),
 		RoleSessionName: aws.String(in.RoleSessionName),
@@ -89,7 +75,7 @@ func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (Credential
 	ctx, capture := withCapture(ctx)
 	out, err := c.api.AssumeRole(ctx, req)
 	if err != nil {
-		return Credentials{}, explain("AssumeRole", err, capture)
+		return creds.Credentials{}, explain("AssumeRole", err, capture)
 	}
 	return fromSDK(out.Credentials)
 }
@@ -104,11 +90,11 @@ func (c *Client) GetCallerIdentity(ctx context.Context) (Identity, error) {
 	return Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}, nil
 }
 
-func fromSDK(c *types.Credentials) (Credentials, error) {
+func fromSDK(c *types.Credentials) (creds.Credentials, error) {
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
-		return Credentials{}, fmt.Errorf("sts: response holds no complete credentials")
+		return creds.Credentials{}, fmt.Errorf("sts: response holds no complete credentials")
 	}
-	return Credentials{
+	return creds.Credentials{
 		AccessKeyID:     *c.AccessKeyId,
 		SecretAccessKey: *c.SecretAccessKey,
 		SessionToken:    *c.SessionToken,

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/devicekey"
 	"github.com/awskeep/awskeep/core/mototest"
 	"github.com/awskeep/awskeep/core/sts"
@@ -60,7 +61,7 @@ func deviceClient(t *testing.T, b plugins.Backend, w world, akid, secret string)
 
 // callerIdentity asks moto who the temporary credentials belong to, with the plain SDK:
 // an independent signer checks that the credentials work.
-func callerIdentity(t *testing.T, w world, c sts.Credentials) string {
+func callerIdentity(t *testing.T, w world, c creds.Credentials) string {
 	t.Helper()
 	api := awssts.New(awssts.Options{
 		Region:       "us-east-1",

@@ -1,4 +1,4 @@
-package cache
+package creds
 
 import (
 	"fmt"
@@ -13,11 +13,15 @@ type Credentials struct {
 	AccessKeyID     string
 	SecretAccessKey string
 	SessionToken    string
-	Expiration      time.Time
+	// Expiration is when the credentials stop working; zero for long-term keys.
+	Expiration time.Time
 }
 
 // String prints the access key id and the expiry only.
 func (c Credentials) String() string {
+	if c.Expiration.IsZero() {
+		return fmt.Sprintf("credentials %s", c.AccessKeyID)
+	}
 	return fmt.Sprintf("temporary credentials %s until %s", c.AccessKeyID, c.Expiration.UTC().Format(time.RFC3339))
 }
 
@@ -31,4 +35,18 @@ func (c Credentials) LogValue() slog.Value {
 		slog.String("access_key_id", c.AccessKeyID),
 		slog.Time("expiration", c.Expiration),
 	)
+}
+
+// Complete reports whether the credentials have the fields a client needs.
+func (c Credentials) Complete() bool {
+	return c.AccessKeyID != "" && c.SecretAccessKey != ""
+}
+
+// Remaining is how long the credentials still work at now; a large value for credentials
+// that do not expire.
+func (c Credentials) Remaining(now time.Time) time.Duration {
+	if c.Expiration.IsZero() {
+		return 1<<63 - 1
+	}
+	return c.Expiration.Sub(now)
 }

@@ -1,0 +1,138 @@
+package devicekey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/pin"
+	"github.com/awskeep/awskeep/core/pluginhost"
+	"github.com/awskeep/awskeep/core/prompt"
+	"github.com/awskeep/awskeep/core/sigv4"
+	"github.com/awskeep/awskeep/plugins"
+	"github.com/awskeep/awskeep/plugins/keyuri"
+)
+
+// OpenOptions say how to reach a key's device.
+type OpenOptions struct {
+	// Host says where plugins are and how they are checked.
+	Host pluginhost.Options
+	// Logger receives the plugin's own log lines at debug level; nil discards them.
+	Logger *slog.Logger
+	// Getenv reads $AWSKEEP_PIN; default Host.Getenv, then os.Getenv.
+	Getenv func(string) string
+	// Prompter asks for a PIN that no other source gives; default the controlling terminal.
+	Prompter prompt.Prompter
+	// NoPrompt fails instead of asking for a PIN.
+	NoPrompt bool
+}
+
+// Device is a key and the running plugin that holds it. Close ends the plugin.
+type Device struct {
+	// Backend is the plugin, speaking the contract.
+	Backend plugins.Backend
+	// Key names the key, without secrets in its URI, with the resolved PIN.
+	Key plugins.Key
+	// Info is what the plugin said about itself.
+	Info plugins.Info
+
+	plugin *plugins.Plugin
+}
+
+// Open resolves the PIN for u (its pin-source, pin-value, $AWSKEEP_PIN or a prompt on the
+// terminal) and starts the plugin for u's scheme. Errors are classified: a PIN that cannot
+// be found is creds.ClassPrompt or ClassConfig, a plugin that cannot start ClassPlugin.
+func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error) {
+	// The plugin is found and checked first: asking for a PIN for a key no plugin serves
+	// would waste the user's time (and a PIN typed for nothing).
+	path, err := pluginhost.Find(u.Scheme, opts.Host)
+	if err != nil {
+		return nil, creds.Wrap(creds.ClassPlugin, "", err)
+	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = opts.Host.Getenv
+	}
+	secret, err := pin.Resolve(ctx, u, func(o *pin.Options) {
+		if getenv != nil {
+			o.Getenv = getenv
+		}
+		if opts.Prompter != nil {
+			o.Prompter = opts.Prompter
+		}
+		o.NoPrompt = opts.NoPrompt
+	})
+	if err != nil {
+		class := creds.ClassConfig
+		if errors.Is(err, prompt.ErrNoTerminal) || errors.Is(err, context.Canceled) {
+			class = creds.ClassPrompt
+		}
+		return nil, creds.Wrap(class, "PIN", err)
+	}
+	p, info, err := pluginhost.StartPath(ctx, path, u.Scheme, opts.Logger, opts.Host)
+	if err != nil {
+		return nil, creds.Wrap(creds.ClassPlugin, "", err)
+	}
+	return &Device{
+		Backend: p, plugin: p, Info: info,
+		Key: plugins.Key{URI: u.WithoutSecrets().String(), PIN: secret},
+	}, nil
+}
+
+// Deriver is the key's sigv4.Deriver, with errors explained (see Explain).
+func (d *Device) Deriver() sigv4.Deriver {
+	raw := Deriver(d.Backend, d.Key)
+	return sigv4.DeriverFunc(func(ctx context.Context, date string) ([]byte, error) {
+		mac, err := raw.DeriveDateKey(ctx, date)
+		return mac, d.Explain("HMAC", err)
+	})
+}
+
+// Close ends the plugin.
+func (d *Device) Close() { d.plugin.Close() }
+
+// Name is the plugin's name (pkcs11, tpm, ...).
+func (d *Device) Name() string { return d.plugin.Name() }
+
+// Explain classifies an error of a device operation op ("HMAC", "import") and adds what a
+// user can do: a crashed plugin is named with its signal, a wrong PIN says it was not
+// retried, a deadline says which bound to raise.
+func (d *Device) Explain(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if creds.ClassOf(err) != creds.ClassUnknown {
+		return err
+	}
+	if errors.Is(err, plugins.ErrPluginUnavailable) {
+		if reason := pluginhost.CrashReason(d.plugin); reason != "" {
+			return creds.Wrap(creds.ClassPlugin, "", fmt.Errorf("plugin %s crashed (%s) during %s: %w", d.plugin.Name(), reason, op, err))
+		}
+		return creds.Wrap(creds.ClassPlugin, "plugin "+d.plugin.Name(), err)
+	}
+	return creds.Wrap(creds.ClassDevice, "", Hint(op, err))
+}
+
+// Hint adds to a device error what a user can do about it.
+func Hint(op string, err error) error {
+	switch {
+	case errors.Is(err, plugins.ErrPINIncorrect):
+		return &hinted{err, fmt.Sprintf("not retried: devices lock after repeated failures; check pin-source or $%s", pin.EnvVar)}
+	case errors.Is(err, plugins.ErrPINLocked):
+		return &hinted{err, "not retried: each failure counts against the device"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: the device did not answer in time (raise --timeout if it is slow): %w", op, err)
+	}
+	return err
+}
+
+// hinted is an error with advice after it. A wrapped hinted error is never hinted again.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() + " (" + h.hint + ")" }
+func (h *hinted) Unwrap() error { return h.err }

@@ -1,0 +1,92 @@
+package devicekey
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/sts"
+	"github.com/awskeep/awskeep/plugins/keyuri"
+)
+
+// Request says which temporary credentials to ask STS for with the device key.
+type Request struct {
+	// AccessKeyID is the long-term access key id whose secret the device holds.
+	AccessKeyID string
+	// RoleARN selects AssumeRole; empty selects GetSessionToken.
+	RoleARN, RoleSessionName, ExternalID string
+	// Duration of the credentials; zero leaves STS's default.
+	Duration time.Duration
+	// MFASerial is the MFA device's ARN or serial; with it, MFACode is asked for a code.
+	MFASerial string
+	// MFACode returns the current code of the MFA device. It is called after the device
+	// is open and right before STS, so a typed code is as fresh as it can be.
+	MFACode func(ctx context.Context) (string, error)
+}
+
+// Provider is the device-key source of the credential engine: it opens the key's device
+// (starting its plugin), signs GetSessionToken or AssumeRole with it through the split
+// signer, and closes the device. Every Retrieve does all of that; wrap it in the cache.
+type Provider struct {
+	// Key is the key URI, possibly with a pin-source.
+	Key *keyuri.URI
+	// Request is what to ask STS for.
+	Request Request
+	// Open says how to reach the device.
+	Open OpenOptions
+	// STS configures the STS client (region, endpoint, HTTP client).
+	STS func(*sts.Options)
+	// Logger receives debug timings; nil logs nothing.
+	Logger *slog.Logger
+	// Now is the clock for timings; default time.Now.
+	Now func() time.Time
+}
+
+var _ creds.Provider = (*Provider)(nil)
+
+// Retrieve returns fresh temporary credentials from STS.
+func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
+	now, log := p.Now, p.Logger
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	start := now()
+	d, err := Open(ctx, p.Key, p.Open)
+	if err != nil {
+		return creds.Credentials{}, creds.Wrap(creds.ClassPlugin, "open key "+p.Key.WithoutSecrets().String(), err)
+	}
+	defer d.Close()
+	log.Debug("plugin started", "plugin", d.Name(), "elapsed", now().Sub(start))
+
+	r := p.Request
+	var code string
+	if r.MFASerial != "" && r.MFACode != nil {
+		if code, err = r.MFACode(ctx); err != nil {
+			return creds.Credentials{}, creds.Wrap(creds.ClassPrompt, "MFA code for "+r.MFASerial, err)
+		}
+	}
+	var stsOpts []func(*sts.Options)
+	if p.STS != nil {
+		stsOpts = append(stsOpts, p.STS)
+	}
+	client := sts.New(d.Deriver(), r.AccessKeyID, stsOpts...)
+	var out creds.Credentials
+	op := "GetSessionToken"
+	if r.RoleARN != "" {
+		op = "AssumeRole " + r.RoleARN
+		out, err = client.AssumeRole(ctx, sts.AssumeRoleInput{
+			RoleARN: r.RoleARN, RoleSessionName: r.RoleSessionName, Duration: r.Duration,
+			ExternalID: r.ExternalID, SerialNumber: r.MFASerial, TokenCode: code,
+		})
+	} else {
+		out, err = client.GetSessionToken(ctx, sts.GetSessionTokenInput{
+			Duration: r.Duration, SerialNumber: r.MFASerial, TokenCode: code,
+		})
+	}
+	log.Debug("STS answered", "operation", op, "elapsed", now().Sub(start))
+	return out, err
+}

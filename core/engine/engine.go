@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/awskeep/awskeep/core/cache"
+	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/devicekey"
+	"github.com/awskeep/awskeep/core/mfa"
+	"github.com/awskeep/awskeep/core/pluginhost"
+	"github.com/awskeep/awskeep/core/prompt"
+	"github.com/awskeep/awskeep/core/sinks"
+	"github.com/awskeep/awskeep/core/sts"
+	"github.com/awskeep/awskeep/plugins/keyuri"
+)
+
+// MFASetting names what answers the MFA prompt when there is no terminal.
+const MFASetting = "--mfa-code, or awskeep_mfa_process in the profile"
+
+// Options configure New. The zero value of each field selects its default.
+type Options struct {
+	// Cache, when set, wraps the source: answers come from it while more than 15 minutes
+	// remain. Nil fetches every time (--no-cache).
+	Cache *cache.Cache
+	// Plugins says where plugins are and how they are checked.
+	Plugins pluginhost.Options
+	// Getenv reads the environment ($AWSKEEP_PIN); default os.Getenv.
+	Getenv func(string) string
+	// Environ is the process environment an mfa_process inherits, with secrets removed;
+	// default os.Environ().
+	Environ []string
+	// Prompter asks for the PIN and the MFA code; default the controlling terminal.
+	Prompter prompt.Prompter
+	// Logger receives debug timings and the plugin's log lines; nil logs nothing.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// New returns the Provider for s: its source, wrapped in Options.Cache when set. Nothing
+// is started until Retrieve; a cache hit starts no plugin and asks nothing.
+func New(s Settings, opts Options) (creds.Provider, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ()
+	}
+	if opts.Prompter == nil {
+		opts.Prompter = prompt.TTY{}
+	}
+	if opts.Plugins.Getenv == nil {
+		opts.Plugins.Getenv = opts.Getenv
+	}
+	u, err := keyuri.Parse(s.Key)
+	if err != nil {
+		return nil, creds.Wrap(creds.ClassConfig, s.where("key"), err)
+	}
+	httpClient, err := stsHTTPClient(s.CABundle)
+	if err != nil {
+		return nil, creds.Wrap(creds.ClassConfig, s.where("ca-bundle"), err)
+	}
+	source := &devicekey.Provider{
+		Key: u,
+		Request: devicekey.Request{
+			AccessKeyID: s.AccessKeyID, RoleARN: s.RoleARN, RoleSessionName: s.RoleSessionName,
+			ExternalID: s.ExternalID, Duration: s.Duration, MFASerial: s.MFASerial,
+			MFACode: mfaCode(s, opts),
+		},
+		Open: devicekey.OpenOptions{Host: opts.Plugins, Logger: opts.Logger, Getenv: opts.Getenv, Prompter: opts.Prompter},
+		STS: func(o *sts.Options) {
+			o.Region = s.Region
+			o.EndpointURL = s.EndpointURL
+			o.HTTPClient = httpClient
+		},
+		Logger: opts.Logger,
+		Now:    opts.Now,
+	}
+	if opts.Cache == nil {
+		return source, nil
+	}
+	return cache.Wrap(opts.Cache, CacheKey(s, u), source), nil
+}
+
+// CacheKey is the cache entry for s: everything that changes what STS returns, and no
+// secret (the URI loses its pin-value).
+func CacheKey(s Settings, u *keyuri.URI) cache.Key {
+	return cache.Key{
+		KeyURI: u.WithoutSecrets().String(), AccessKeyID: s.AccessKeyID,
+		RoleARN: s.RoleARN, RoleSessionName: s.RoleSessionName, ExternalID: s.ExternalID,
+		Duration: s.Duration, Region: s.Region, Endpoint: s.EndpointURL, MFASerial: s.MFASerial,
+	}
+}
+
+// mfaCode returns the function that answers the MFA device's code, in order: --mfa-code,
+// awskeep_mfa_process, a prompt on the terminal.
+func mfaCode(s Settings, opts Options) func(context.Context) (string, error) {
+	if s.MFASerial == "" {
+		return nil
+	}
+	return func(ctx context.Context) (string, error) {
+		var code string
+		var err error
+		switch {
+		case s.MFACode != "":
+			code = s.MFACode
+		case s.MFAProcess != "":
+			code, err = mfa.Run(ctx, s.MFAProcess, sinks.CleanEnv(opts.Environ))
+		default:
+			question := "MFA code for " + s.MFASerial
+			code, err = opts.Prompter.Line(ctx, question+": ")
+			// A typed or pasted code may carry spaces; mfa.Run trims its output too.
+			code = strings.TrimSpace(code)
+			err = prompt.Required(err, question, MFASetting)
+		}
+		if err != nil {
+			return "", err
+		}
+		if !mfa.Valid(code) {
+			return "", errors.New("an MFA code is six digits")
+		}
+		return code, nil
+	}
+}
+
+// stsHTTPClient trusts the system's CAs plus those in caBundle (ca_bundle, $AWS_CA_BUNDLE).
+func stsHTTPClient(caBundle string) (*http.Client, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if caBundle != "" {
+		pem, err := os.ReadFile(caBundle)
+		if err != nil {
+			return nil, fmt.Errorf("CA bundle: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", caBundle)
+		}
+		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: transport}, nil
+}

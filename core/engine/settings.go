@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"fmt"
+	"os/user"
+	"regexp"
+	"time"
+
+	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/mfa"
+	"github.com/awskeep/awskeep/core/profile"
+	"github.com/awskeep/awskeep/core/sts"
+)
+
+// Source names.
+const (
+	SourceDevice = "device"
+	SourceSAML   = "saml"
+)
+
+// DefaultDuration is the lifetime asked for when neither a flag nor the profile gives one.
+const DefaultDuration = time.Hour
+
+// Settings are everything the engine needs, after merging. As input to Resolve (the
+// command's flags), an empty field or a zero Duration means "not given".
+type Settings struct {
+	// Profile is the profile's name, "" when none is used.
+	Profile string
+	// Source is SourceDevice (the default) or SourceSAML.
+	Source string
+	// Key is the key URI (awskeep_key, --key).
+	Key string
+	// AccessKeyID is the long-term access key whose secret the device holds.
+	AccessKeyID string
+	// RoleARN selects AssumeRole (awskeep_role_arn, --role-arn); empty selects GetSessionToken.
+	RoleARN, RoleSessionName, ExternalID string
+	// Duration of the temporary credentials.
+	Duration time.Duration
+	// MFASerial, with MFACode or MFAProcess, or a prompt on the terminal, adds MFA.
+	MFASerial, MFACode, MFAProcess string
+	// Region and EndpointURL are STS's; CABundle is a PEM file of extra trusted CAs.
+	Region, EndpointURL, CABundle string
+
+	origin map[string]string
+}
+
+// Origin says where a setting's value came from ("--duration", "/home/u/.aws/config:7
+// (duration_seconds)", "$AWS_REGION"), for messages; "" when it is a default.
+func (s Settings) Origin(field string) string { return s.origin[field] }
+
+var (
+	accessKeyIDPattern = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	notSessionNameChar = regexp.MustCompile(`[^\w+=,.@-]`)
+)
+
+// Resolve merges flags (highest), the profile p (may be nil) and the environment, fills in
+// defaults and checks the result. Errors are creds.ClassConfig and name the flag or the
+// profile line to fix.
+func Resolve(flags Settings, p *profile.Profile, getenv func(string) string) (Settings, error) {
+	s := Settings{origin: map[string]string{}}
+	pick := func(field, flag, flagValue string, candidates ...[2]string) string {
+		if flagValue != "" {
+			s.origin[field] = flag
+			return flagValue
+		}
+		for _, c := range candidates {
+			if c[1] != "" {
+				s.origin[field] = c[0]
+				return c[1]
+			}
+		}
+		return ""
+	}
+	var pf profile.Profile
+	if p != nil {
+		pf = *p
+		s.Profile = p.Name
+	}
+	at := func(setting string) string {
+		if p == nil {
+			return ""
+		}
+		return p.Where(setting) + " (" + setting + ")"
+	}
+	env := func(name string) [2]string { return [2]string{"$" + name, getenv(name)} }
+
+	s.Source = pick("source", "", "", [2]string{at("awskeep_source"), pf.Source})
+	s.Key = pick("key", "--key", flags.Key, [2]string{at("awskeep_key"), pf.Key})
+	s.AccessKeyID = pick("access-key-id", "--access-key-id", flags.AccessKeyID, [2]string{at("awskeep_access_key_id"), pf.AccessKeyID})
+	s.RoleARN = pick("role-arn", "--role-arn", flags.RoleARN, [2]string{at("awskeep_role_arn"), pf.RoleARN})
+	s.RoleSessionName = pick("role-session-name", "--role-session-name", flags.RoleSessionName, [2]string{at("role_session_name"), pf.RoleSessionName})
+	s.ExternalID = pick("external-id", "--external-id", flags.ExternalID, [2]string{at("external_id"), pf.ExternalID})
+	s.MFASerial = pick("mfa-serial", "--mfa-serial", flags.MFASerial, [2]string{at("mfa_serial"), pf.MFASerial})
+	s.MFACode = flags.MFACode
+	s.MFAProcess = pick("mfa-process", "", "", [2]string{at("awskeep_mfa_process"), pf.MFAProcess})
+	s.Region = pick("region", "--region", flags.Region, [2]string{at("region"), pf.Region},
+		env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
+	s.EndpointURL = pick("endpoint-url", "--endpoint-url", flags.EndpointURL,
+		[2]string{at("services"), pf.STSEndpointURL}, [2]string{at("endpoint_url"), pf.EndpointURL},
+		env("AWS_ENDPOINT_URL_STS"), env("AWS_ENDPOINT_URL"))
+	s.CABundle = pick("ca-bundle", "--ca-bundle", flags.CABundle, [2]string{at("ca_bundle"), pf.CABundle}, env("AWS_CA_BUNDLE"))
+	switch {
+	case flags.Duration != 0:
+		s.Duration, s.origin["duration"] = flags.Duration, "--duration"
+	case pf.Duration != 0:
+		s.Duration, s.origin["duration"] = pf.Duration, at("duration_seconds")
+	default:
+		s.Duration = DefaultDuration
+	}
+	if s.Source == "" {
+		s.Source = SourceDevice
+	}
+	if s.Region == "" {
+		s.Region = sts.DefaultRegion
+	}
+	switch {
+	case s.RoleARN == "":
+		// A session name only names an AssumeRole session; it must not split the cache.
+		s.RoleSessionName = ""
+	case s.RoleSessionName == "":
+		s.RoleSessionName = defaultSessionName()
+	}
+	if err := s.check(p); err != nil {
+		return Settings{}, creds.Wrap(creds.ClassConfig, "", err)
+	}
+	return s, nil
+}
+
+// where names the origin of field for a message: the flag, or the profile line.
+func (s Settings) where(field string) string {
+	if o := s.origin[field]; o != "" {
+		return o
+	}
+	return "--" + field
+}
+
+func (s Settings) check(p *profile.Profile) error {
+	inProfile := ""
+	if p != nil {
+		inProfile = fmt.Sprintf(" in [profile %s] of %s", p.Name, p.File)
+	}
+	switch {
+	case s.Source == SourceSAML:
+		return fmt.Errorf("%s: awskeep_source = saml is not supported by this version of awskeep", s.where("source"))
+	case s.Source != SourceDevice:
+		return fmt.Errorf("%s: unknown source %q (want device or saml)", s.where("source"), s.Source)
+	case s.Key == "":
+		return fmt.Errorf("no key: set awskeep_key%s or pass --key", inProfile)
+	case s.AccessKeyID == "":
+		return fmt.Errorf("no access key id: set awskeep_access_key_id%s or pass --access-key-id", inProfile)
+	case !accessKeyIDPattern.MatchString(s.AccessKeyID):
+		return fmt.Errorf("%s: not an AWS access key ID (16 to 128 upper-case letters and digits)", s.where("access-key-id"))
+	case s.MFACode != "" && s.MFASerial == "":
+		return fmt.Errorf("--mfa-code needs an MFA device: set mfa_serial%s or pass --mfa-serial", inProfile)
+	case s.MFACode != "" && !mfa.Valid(s.MFACode):
+		return fmt.Errorf("--mfa-code: an MFA code is six digits")
+	case s.RoleARN == "" && s.ExternalID != "":
+		return fmt.Errorf("%s: an external id needs a role (awskeep_role_arn or --role-arn)", s.where("external-id"))
+	case s.RoleSessionName != "" && !sessionNamePattern.MatchString(s.RoleSessionName):
+		return fmt.Errorf("%s: a role session name is 2 to 64 of A-Z a-z 0-9 +=,.@_-", s.where("role-session-name"))
+	}
+	maxDuration := 12 * time.Hour
+	if s.RoleARN == "" {
+		maxDuration = 36 * time.Hour
+	}
+	if s.Duration < 15*time.Minute || s.Duration > maxDuration || s.Duration%time.Second != 0 {
+		return fmt.Errorf("%s: duration %v is outside 15m to %v (whole seconds)", s.where("duration"), s.Duration, maxDuration)
+	}
+	return nil
+}
+
+// defaultSessionName is awskeep-USER, trimmed to what STS accepts.
+func defaultSessionName() string {
+	name := "awskeep"
+	if u, err := user.Current(); err == nil {
+		name += "-" + notSessionNameChar.ReplaceAllString(u.Username, "_")
+	}
+	return name[:min(len(name), 64)]
+}

@@ -1,0 +1,18 @@
+package prompt
+
+import "context"
+
+// Prompter asks a user. The engine takes one, so tests and later front ends can answer.
+//
+// A Prompter that cannot reach a user returns an error wrapping ErrNoTerminal without
+// blocking. An empty answer is returned as ""; the caller decides whether it is acceptable.
+type Prompter interface {
+	// Secret asks question and reads an answer that is not echoed.
+	Secret(ctx context.Context, question string) (string, error)
+	// Line asks question and reads an answer that is echoed.
+	Line(ctx context.Context, question string) (string, error)
+	// Choose shows question and options numbered from 1 and returns the index (from 0) of the
+	// option the user picks by number. It asks again after an invalid number, at most
+	// three attempts in all, then fails with ErrInvalidChoice.
+	Choose(ctx context.Context, question string, options []string) (int, error)
+}
