@@ -76,19 +76,30 @@ printf '%s\n' "$secret" | "$bin/awskeep" import --key "$key"
 unset secret
 run "$bin/awskeep" keys describe --key "$key"
 
-step "Point an AWS CLI profile at awskeep"
+step "Point an AWS CLI profile at awskeep: every setting lives in ~/.aws/config"
 export AWS_CONFIG_FILE=$demo/aws-config AWS_SHARED_CREDENTIALS_FILE=$demo/aws-credentials
 export XDG_CACHE_HOME=$demo/cache AWSKEEP_PLUGIN_DIR=$bin
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_STS
 cat >"$AWS_CONFIG_FILE" <<CONFIG
 [profile demo]
 region = us-east-1
-credential_process = $bin/awskeep credential-process --key "$key" --access-key-id $access_key_id --role-arn $role_arn --role-session-name demo --endpoint-url $endpoint
+endpoint_url = $endpoint
+credential_process = $bin/awskeep credential-process --profile demo
+awskeep_key = $key
+awskeep_access_key_id = $access_key_id
+awskeep_role_arn = $role_arn
+role_session_name = demo
 CONFIG
 cat "$AWS_CONFIG_FILE"
 
+step "Check the set-up (config, plugin, device, STS, clock, cache)"
+run "$bin/awskeep" doctor --profile demo
+
 step "The AWS CLI lists the bucket with credentials from the token"
-run "$aws_v1" --profile demo --endpoint-url "$endpoint" s3api list-objects-v2 --bucket awskeep-demo --query 'Contents[].Key' --output text
+run "$aws_v1" --profile demo s3api list-objects-v2 --bucket awskeep-demo --query 'Contents[].Key' --output text
+
+step "Any program gets them in its environment (awskeep exec)"
+run "$bin/awskeep" exec --profile demo -- sh -c 'echo "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_REGION=$AWS_REGION, expires $AWS_CREDENTIAL_EXPIRATION"'
 
 step "Who am I? (aws sts get-caller-identity through credential_process)"
-run "$aws_v1" --profile demo --endpoint-url "$endpoint" sts get-caller-identity
+run "$aws_v1" --profile demo sts get-caller-identity

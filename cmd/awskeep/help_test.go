@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -163,4 +164,25 @@ func TestDurationFlag(t *testing.T) {
 			t.Errorf("Set(%q) accepted", bad)
 		}
 	}
+}
+
+// FuzzDurationFlag: --duration never panics, accepts only positive durations, and what it
+// prints parses back to the same value.
+func FuzzDurationFlag(f *testing.F) {
+	for _, s := range []string{"3600", "1h", "90m", "0", "-1", "1h30m", "9999999999999", "1.5h", "1e3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var d durationValue
+		if d.Set(s) != nil {
+			return
+		}
+		if d <= 0 {
+			t.Fatalf("Set(%q) accepted %v", s, time.Duration(d))
+		}
+		var again durationValue
+		if err := again.Set(d.String()); err != nil || again != d {
+			t.Fatalf("round trip of %q: %v -> %v, %v", s, d.String(), again.String(), err)
+		}
+	})
 }

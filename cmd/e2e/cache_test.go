@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // stsCalls counts the POSTs moto has logged: every STS call awskeep makes is one, and
@@ -18,6 +21,26 @@ func stsCalls(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return bytes.Count(data, []byte(`"POST / HTTP/1.1"`))
+}
+
+// dirSnapshot describes every file in dir: name, size, modification time and content, so
+// that any write shows as a difference.
+func dirSnapshot(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		fmt.Fprintf(&b, "%s %d %s %x\n", e.Name(), info.Size(), info.ModTime().Format(time.RFC3339Nano), sha256.Sum256(data))
+	}
+	return b.String()
 }
 
 func (u *user) cacheDir() string { return filepath.Join(u.home, ".cache", "awskeep") }
@@ -115,10 +138,28 @@ func TestConcurrentInvocationsMakeOneSTSCall(t *testing.T) {
 	})
 
 	t.Run("--no-cache neither reads nor writes", func(t *testing.T) {
+		// A valid entry is there: a run that read it would print its key and make no call.
+		cached := u.credentialProcessOutput(u.run("", nil, u.cachedArgs()...).stdout)
+		snapshot := dirSnapshot(t, u.cacheDir())
 		before := stsCalls(t)
-		mustSucceed(t, u.run("", nil, append(u.cachedArgs(), "--no-cache")...), "credential-process --no-cache")
+		r := u.run("", nil, append(u.cachedArgs(), "--no-cache")...)
+		mustSucceed(t, r, "credential-process --no-cache")
+		fresh := u.credentialProcessOutput(r.stdout)
 		if calls := stsCalls(t) - before; calls != 1 {
 			t.Fatalf("--no-cache made %d STS calls, want 1", calls)
+		}
+		if fresh.AccessKeyID == cached.AccessKeyID {
+			t.Fatal("--no-cache printed the cached credentials: it read the cache")
+		}
+		if after := dirSnapshot(t, u.cacheDir()); after != snapshot {
+			t.Fatalf("--no-cache changed the cache directory:\nbefore:\n%s\nafter:\n%s", snapshot, after)
+		}
+		// A user without a cache: --no-cache does not even create the directory.
+		other := newUser(t)
+		other.importKey("prod", world.alice.SecretAccessKey)
+		mustSucceed(t, other.run("", nil, append(other.cachedArgs(), "--no-cache")...), "credential-process --no-cache")
+		if _, err := os.Stat(other.cacheDir()); !os.IsNotExist(err) {
+			t.Fatalf("--no-cache created the cache directory: %v", err)
 		}
 	})
 

@@ -97,7 +97,7 @@ func TestFaultyModule(t *testing.T) {
 	}{
 		{faultmodule.SegV, nil, []string{"plugin pkcs11 crashed (SIGSEGV) during HMAC"}},
 		{faultmodule.Abort, nil, []string{"plugin pkcs11 crashed (SIGABRT) during HMAC"}},
-		{faultmodule.Hang, []string{"--timeout", "3s"}, []string{"timed out", "--timeout"}},
+		{faultmodule.Hang, []string{"--timeout", "3s"}, []string{"did not answer in time", "raise --timeout"}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.fault), func(t *testing.T) {

@@ -322,7 +322,7 @@ func TestYubiHSMFromBotoPatch(t *testing.T) {
 
 	t.Run("the string is refused in argv and not echoed", func(t *testing.T) {
 		r := yu.run("", nil, "keys", "from-boto-patch", "hsm|"+yu.addr+"|1|"+yubiPassword+"|16")
-		mustFailClearly(t, r, "never taken from the command line")
+		mustFailUsage(t, r, "never taken from the command line")
 	})
 
 	t.Run("malformed strings name the field, not the value", func(t *testing.T) {

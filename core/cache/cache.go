@@ -51,6 +51,9 @@ type Cache struct {
 	now          func() time.Time
 	log          *slog.Logger
 	uid          int
+	// lockBusy, if set, is called each time lock finds the lock held by someone else (tests
+	// use it to know that a caller is really waiting).
+	lockBusy func()
 }
 
 // Open returns the cache in Options.Dir, creating the directory if needed and checking
@@ -324,6 +327,9 @@ func (c *Cache) lock(ctx context.Context, path string) (*os.File, error) {
 			}
 			if !busy {
 				break
+			}
+			if c.lockBusy != nil {
+				c.lockBusy()
 			}
 			poll.Reset(delay)
 			select {

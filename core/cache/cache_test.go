@@ -616,10 +616,20 @@ func TestWaiterGetsHoldersCredentials(t *testing.T) {
 	}
 	res := make(chan result)
 	f := &counter{cr: testCreds(testNow.Add(2 * time.Hour))}
+	// The waiter must really wait: release the holder only after the waiter has found the
+	// lock taken, so the double check (not an early lookup) is what gives it the entry.
+	waiting := make(chan struct{})
+	var once sync.Once
+	c.lockBusy = func() { once.Do(func() { close(waiting) }) }
 	go func() {
 		cr, hit, err := c.GetOrFetch(context.Background(), k, f.fetch)
 		res <- result{cr, hit, err}
 	}()
+	select {
+	case <-waiting:
+	case r := <-res:
+		t.Fatalf("the waiter returned without waiting for the lock: %v, hit %v, err %v", r.cr, r.hit, r.err)
+	}
 	release()
 	r := <-res
 	if r.err != nil || !r.hit || f.n.Load() != 0 || !sameCreds(r.cr, held) {

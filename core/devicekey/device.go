@@ -65,8 +65,11 @@ func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error)
 		o.NoPrompt = opts.NoPrompt
 	})
 	if err != nil {
+		if errors.Is(err, prompt.ErrNoTerminal) {
+			return nil, creds.Wrap(creds.ClassPrompt, "", err) // names the PIN and the settings itself
+		}
 		class := creds.ClassConfig
-		if errors.Is(err, prompt.ErrNoTerminal) || errors.Is(err, context.Canceled) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			class = creds.ClassPrompt
 		}
 		return nil, creds.Wrap(class, "PIN", err)

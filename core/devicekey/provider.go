@@ -2,10 +2,12 @@ package devicekey
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/prompt"
 	"github.com/awskeep/awskeep/core/sts"
 	"github.com/awskeep/awskeep/plugins/keyuri"
 )
@@ -23,6 +25,9 @@ type Request struct {
 	// MFACode returns the current code of the MFA device. It is called after the device
 	// is open and right before STS, so a typed code is as fresh as it can be.
 	MFACode func(ctx context.Context) (string, error)
+	// MFAReady, if set, says before the device is opened whether MFACode will be able to
+	// answer (a prompt needs a terminal), so that a missing answer fails at once.
+	MFAReady func() error
 }
 
 // Provider is the device-key source of the credential engine: it opens the key's device
@@ -55,17 +60,27 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	start := now()
+	r := p.Request
+	if r.MFASerial != "" && r.MFAReady != nil {
+		if err := r.MFAReady(); err != nil {
+			return creds.Credentials{}, creds.Wrap(creds.ClassPrompt, "", err)
+		}
+	}
 	d, err := Open(ctx, p.Key, p.Open)
+	if errors.Is(err, prompt.ErrNoTerminal) {
+		return creds.Credentials{}, err // says what it could not ask for, and which setting answers
+	}
 	if err != nil {
 		return creds.Credentials{}, creds.Wrap(creds.ClassPlugin, "open key "+p.Key.WithoutSecrets().String(), err)
 	}
 	defer d.Close()
 	log.Debug("plugin started", "plugin", d.Name(), "elapsed", now().Sub(start))
 
-	r := p.Request
 	var code string
 	if r.MFASerial != "" && r.MFACode != nil {
-		if code, err = r.MFACode(ctx); err != nil {
+		if code, err = r.MFACode(ctx); errors.Is(err, prompt.ErrNoTerminal) {
+			return creds.Credentials{}, creds.Wrap(creds.ClassPrompt, "", err)
+		} else if err != nil {
 			return creds.Credentials{}, creds.Wrap(creds.ClassPrompt, "MFA code for "+r.MFASerial, err)
 		}
 	}

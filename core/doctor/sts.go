@@ -2,14 +2,11 @@ package doctor
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -27,26 +24,9 @@ type stsAnswer struct {
 	mid      time.Time // local time halfway between sending and receiving
 }
 
-// HTTPClient returns the client the engine uses for STS: the system's CAs plus those in
-// caBundle (ca_bundle, $AWS_CA_BUNDLE), and the proxy from $HTTPS_PROXY / $HTTP_PROXY.
-func HTTPClient(caBundle string) (*http.Client, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	if caBundle != "" {
-		pem, err := os.ReadFile(caBundle)
-		if err != nil {
-			return nil, fmt.Errorf("CA bundle: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", caBundle)
-		}
-		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	return &http.Client{Transport: transport}, nil
-}
+// HTTPClient is sts.HTTPClient: the client the engine uses for STS, so doctor tries the
+// endpoint the way a credential request would.
+func HTTPClient(caBundle string) (*http.Client, error) { return sts.HTTPClient(caBundle) }
 
 // Endpoint returns the STS endpoint awskeep calls: endpointURL when set, else the
 // regional endpoint https://sts.REGION.amazonaws.com (amazonaws.com.cn in China).

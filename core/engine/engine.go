@@ -2,12 +2,8 @@ package engine
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -65,7 +61,7 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 	if err != nil {
 		return nil, creds.Wrap(creds.ClassConfig, s.where("key"), err)
 	}
-	httpClient, err := stsHTTPClient(s.CABundle)
+	httpClient, err := sts.HTTPClient(s.CABundle)
 	if err != nil {
 		return nil, creds.Wrap(creds.ClassConfig, s.where("ca-bundle"), err)
 	}
@@ -75,6 +71,12 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 			AccessKeyID: s.AccessKeyID, RoleARN: s.RoleARN, RoleSessionName: s.RoleSessionName,
 			ExternalID: s.ExternalID, Duration: s.Duration, MFASerial: s.MFASerial,
 			MFACode: mfaCode(s, opts),
+			MFAReady: func() error {
+				if s.MFACode != "" || s.MFAProcess != "" {
+					return nil
+				}
+				return prompt.Required(prompt.CanAsk(opts.Prompter), "MFA code for "+s.MFASerial, MFASetting)
+			},
 		},
 		Open: devicekey.OpenOptions{Host: opts.Plugins, Logger: opts.Logger, Getenv: opts.Getenv, Prompter: opts.Prompter},
 		STS: func(o *sts.Options) {
@@ -130,24 +132,4 @@ func mfaCode(s Settings, opts Options) func(context.Context) (string, error) {
 		}
 		return code, nil
 	}
-}
-
-// stsHTTPClient trusts the system's CAs plus those in caBundle (ca_bundle, $AWS_CA_BUNDLE).
-func stsHTTPClient(caBundle string) (*http.Client, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	if caBundle != "" {
-		pem, err := os.ReadFile(caBundle)
-		if err != nil {
-			return nil, fmt.Errorf("CA bundle: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", caBundle)
-		}
-		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	return &http.Client{Transport: transport}, nil
 }

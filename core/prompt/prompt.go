@@ -16,3 +16,18 @@ type Prompter interface {
 	// three attempts in all, then fails with ErrInvalidChoice.
 	Choose(ctx context.Context, question string, options []string) (int, error)
 }
+
+// Availability is implemented by Prompters that can tell, without asking, whether they can
+// ask at all (TTY does). See CanAsk.
+type Availability interface {
+	Available() error
+}
+
+// CanAsk returns nil when p can ask, or the error that says why not. Prompters that do not
+// implement Availability are assumed to be able to.
+func CanAsk(p Prompter) error {
+	if a, ok := p.(Availability); ok {
+		return a.Available()
+	}
+	return nil
+}

@@ -327,3 +327,14 @@ func printable(s string) string {
 		return r
 	}, strings.ToValidUTF8(s, "?"))
 }
+
+// Available reports, without asking anything, whether t can ask: nil when the terminal
+// opens, an error wrapping ErrNoTerminal otherwise. Callers that will ask later, after slow
+// work (starting a device), check first so that a missing terminal fails at once.
+func (t TTY) Available() error {
+	f, err := os.OpenFile(t.path(), os.O_RDWR|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("prompt: %w: %w", ErrNoTerminal, err)
+	}
+	return f.Close()
+}

@@ -27,3 +27,6 @@ func (TTY) Line(context.Context, string) (string, error) { return "", errUnsuppo
 
 // Choose fails with ErrNoTerminal.
 func (TTY) Choose(context.Context, string, []string) (int, error) { return -1, errUnsupported }
+
+// Available fails with ErrNoTerminal.
+func (TTY) Available() error { return errUnsupported }

@@ -12,8 +12,13 @@ import (
 // reads only the <ErrorResponse><Error> form that AWS sends; some STS-compatible endpoints
 // (moto, for its authentication errors) answer <ErrorResponse><Errors><Error>, which the
 // SDK reports as "UnknownError". The capture lets explain name the real cause.
+//
+// It also keeps the signer's error: when the device fails or hangs until the deadline,
+// the SDK may report only the context's error, and the capture lets explain charge the
+// failure to the device rather than to STS.
 type errorCapture struct {
 	code, message string
+	signErr       error
 }
 
 type captureKey struct{}

@@ -84,6 +84,9 @@ func (a splitSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *htt
 	err := a.s.SignHTTP(ctx, r, payloadHash, sigv4.Credentials{AccessKeyID: creds.AccessKeyID, SessionToken: creds.SessionToken},
 		service, region, t, func(o *sigv4.Options) { o.DisableURIPathEscaping = sdkOpts.DisableURIPathEscaping })
 	if err != nil {
+		if c, ok := ctx.Value(captureKey{}).(*errorCapture); ok {
+			c.signErr = err
+		}
 		return &signingError{err}
 	}
 	return nil

@@ -36,6 +36,11 @@ func explain(op string, err error, capture *errorCapture) error {
 		// The device (or whatever derives kDate) failed; its own class, if any, is kept.
 		return creds.Wrap(creds.ClassDevice, "sign STS "+op+" request", se.err)
 	}
+	if capture.signErr != nil {
+		// The SDK dropped the signer's error (it reports a deadline as its own): the request
+		// never left, so STS cannot be to blame.
+		return creds.Wrap(creds.ClassDevice, "sign STS "+op+" request", capture.signErr)
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		if api.ErrorCode() == "UnknownError" && capture.code != "" {
