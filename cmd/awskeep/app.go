@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -83,11 +82,19 @@ func run(ctx context.Context, args []string, e *env) int {
 	return exitFailure
 }
 
-// cobraUsage matches the errors cobra itself returns for a bad command line (it has no
-// error types for them).
-var cobraUsage = regexp.MustCompile(`^(unknown command|unknown flag|unknown shorthand flag|invalid argument|flag needs an argument|bad flag syntax|required flag|accepts |requires at least|invalid choice)`)
+// cobraUsage starts the errors cobra itself returns for a bad command line (it has no error
+// types for them).
+var cobraUsage = []string{"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument",
+	"flag needs an argument", "bad flag syntax", "required flag", "accepts ", "requires at least", "invalid choice"}
 
-func isCobraUsageError(err error) bool { return cobraUsage.MatchString(err.Error()) }
+func isCobraUsageError(err error) bool {
+	for _, prefix := range cobraUsage {
+		if strings.HasPrefix(err.Error(), prefix) {
+			return true
+		}
+	}
+	return false
+}
 
 // oneLine keeps an error on one line, whatever a device or server put in it.
 func oneLine(s string) string {
@@ -103,8 +110,19 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// commandWord matches what may be echoed back as a mistyped command name.
-var commandWord = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+// commandWord reports whether s may be echoed back as a mistyped command name: a short
+// lower-case word, never something that could be a secret typed in the wrong place.
+func commandWord(s string) bool {
+	if len(s) == 0 || len(s) > 31 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // subcommandsOnly is the Args of a command that only groups subcommands: bare, it prints
 // its help; with an unknown word, it is a usage error.
@@ -113,7 +131,7 @@ func subcommandsOnly(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	name := "(not shown)"
-	if commandWord.MatchString(args[0]) {
+	if commandWord(args[0]) {
 		name = fmt.Sprintf("%q", args[0])
 	}
 	return usagef("unknown command %s for %s: run %s --help", name, cmd.CommandPath(), cmd.CommandPath())

@@ -35,6 +35,24 @@ func newCLI(b *testing.B, dev device) cli {
 	return c
 }
 
+// withProfile is c with its settings in a profile of ~/.aws/config, run as the AWS CLI
+// runs it: credential-process --profile bench.
+func (c cli) withProfile(b *testing.B) cli {
+	b.Helper()
+	settings := map[string]string{}
+	for i := 1; i+1 < len(c.args); i += 2 {
+		settings[c.args[i]] = c.args[i+1]
+	}
+	config := fmt.Sprintf("[profile bench]\nregion = us-east-1\ncredential_process = awskeep credential-process --profile bench\n"+
+		"awskeep_key = %s\nawskeep_access_key_id = %s\nawskeep_role_arn = %s\nrole_session_name = %s\nendpoint_url = %s\n",
+		settings["--key"], settings["--access-key-id"], settings["--role-arn"], settings["--role-session-name"], settings["--endpoint-url"])
+	path := filepath.Join(b.TempDir(), "config")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return cli{env: append(append([]string(nil), c.env...), "AWS_CONFIG_FILE="+path), args: []string{"credential-process", "--profile", "bench"}}
+}
+
 func (c cli) run(b *testing.B, extra ...string) {
 	cmd := exec.Command(filepath.Join(binDir, "awskeep"), append(c.args, extra...)...)
 	cmd.Env = c.env
@@ -82,6 +100,11 @@ func BenchmarkCredentialProcess(b *testing.B) {
 	})
 	b.Run("pkcs11-warm-cache-hit", func(b *testing.B) {
 		c := newCLI(b, softhsmDevice(b))
+		c.run(b) // fill the cache
+		timed(b, func() { c.run(b) })
+	})
+	b.Run("pkcs11-warm-cache-hit-profile", func(b *testing.B) {
+		c := newCLI(b, softhsmDevice(b)).withProfile(b)
 		c.run(b) // fill the cache
 		timed(b, func() { c.run(b) })
 	})

@@ -40,8 +40,10 @@ type Provider struct {
 	Request Request
 	// Open says how to reach the device.
 	Open OpenOptions
-	// STS configures the STS client (region, endpoint, HTTP client).
-	STS func(*sts.Options)
+	// STS configures the STS client (region, endpoint, HTTP client). It runs only when STS
+	// is about to be called, so costly set-up (loading a CA bundle) never slows a cache hit;
+	// its error is a configuration error.
+	STS func(*sts.Options) error
 	// Logger receives debug timings; nil logs nothing.
 	Logger *slog.Logger
 	// Now is the clock for timings; default time.Now.
@@ -84,11 +86,15 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 			return creds.Credentials{}, creds.Wrap(creds.ClassPrompt, "MFA code for "+r.MFASerial, err)
 		}
 	}
-	var stsOpts []func(*sts.Options)
+	var stsOpts sts.Options
 	if p.STS != nil {
-		stsOpts = append(stsOpts, p.STS)
+		if err := p.STS(&stsOpts); err != nil {
+			return creds.Credentials{}, creds.Wrap(creds.ClassConfig, "", err)
+		}
 	}
-	client := sts.New(d.Deriver(), r.AccessKeyID, stsOpts...)
+	client := sts.New(d.Deriver(), r.AccessKeyID, func(o *sts.Options) {
+		o.Region, o.EndpointURL, o.HTTPClient = stsOpts.Region, stsOpts.EndpointURL, stsOpts.HTTPClient
+	})
 	var out creds.Credentials
 	op := "GetSessionToken"
 	if r.RoleARN != "" {

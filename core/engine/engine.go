@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -61,9 +63,12 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 	if err != nil {
 		return nil, creds.Wrap(creds.ClassConfig, s.where("key"), err)
 	}
-	httpClient, err := sts.HTTPClient(s.CABundle)
-	if err != nil {
-		return nil, creds.Wrap(creds.ClassConfig, s.where("ca-bundle"), err)
+	if s.CABundle != "" {
+		// Checked now, loaded only when STS is called: parsing a bundle of a hundred CAs
+		// and the system's roots would cost a cache hit more than everything else it does.
+		if err := looksLikePEM(s.CABundle); err != nil {
+			return nil, creds.Wrap(creds.ClassConfig, s.where("ca-bundle"), err)
+		}
 	}
 	source := &devicekey.Provider{
 		Key: u,
@@ -79,10 +84,13 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 			},
 		},
 		Open: devicekey.OpenOptions{Host: opts.Plugins, Logger: opts.Logger, Getenv: opts.Getenv, Prompter: opts.Prompter},
-		STS: func(o *sts.Options) {
-			o.Region = s.Region
-			o.EndpointURL = s.EndpointURL
-			o.HTTPClient = httpClient
+		STS: func(o *sts.Options) error {
+			httpClient, err := sts.HTTPClient(s.CABundle)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.where("ca-bundle"), err)
+			}
+			o.Region, o.EndpointURL, o.HTTPClient = s.Region, s.EndpointURL, httpClient
+			return nil
 		},
 		Logger: opts.Logger,
 		Now:    opts.Now,
@@ -132,4 +140,24 @@ func mfaCode(s Settings, opts Options) func(context.Context) (string, error) {
 		}
 		return code, nil
 	}
+}
+
+// looksLikePEM checks, without parsing certificates or reading the whole file, that path is
+// a readable file that starts a PEM CERTIFICATE block.
+func looksLikePEM(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("CA bundle: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "-----BEGIN CERTIFICATE-----" {
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("CA bundle %s: %w", path, err)
+	}
+	return fmt.Errorf("CA bundle %s holds no PEM certificate", path)
 }

@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 	"os/user"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/awskeep/awskeep/core/creds"
@@ -48,11 +48,39 @@ type Settings struct {
 // (duration_seconds)", "$AWS_REGION"), for messages; "" when it is a default.
 func (s Settings) Origin(field string) string { return s.origin[field] }
 
-var (
-	accessKeyIDPattern = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	notSessionNameChar = regexp.MustCompile(`[^\w+=,.@-]`)
-)
+// Checks by loops, not package-level regexps: compiling those at start-up costs every
+// cache hit.
+
+// validAccessKeyID: 16 to 128 upper-case letters and digits (IAM AccessKey.AccessKeyId).
+func validAccessKeyID(s string) bool {
+	if len(s) < 16 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionNameChar: what STS accepts in a role session name, [\w+=,.@-].
+func sessionNameChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_+=,.@-", c) >= 0
+}
+
+// validSessionName: 2 to 64 of sessionNameChar (STS AssumeRole RoleSessionName).
+func validSessionName(s string) bool {
+	if len(s) < 2 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !sessionNameChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // Resolve merges flags (highest), the profile p (may be nil) and the environment, fills in
 // defaults and checks the result. Errors are creds.ClassConfig and name the flag or the
@@ -149,7 +177,7 @@ func (s Settings) check(p *profile.Profile) error {
 		return fmt.Errorf("no key: set awskeep_key%s or pass --key", inProfile)
 	case s.AccessKeyID == "":
 		return fmt.Errorf("no access key id: set awskeep_access_key_id%s or pass --access-key-id", inProfile)
-	case !accessKeyIDPattern.MatchString(s.AccessKeyID):
+	case !validAccessKeyID(s.AccessKeyID):
 		return fmt.Errorf("%s: not an AWS access key ID (16 to 128 upper-case letters and digits)", s.where("access-key-id"))
 	case s.MFACode != "" && s.MFASerial == "":
 		return fmt.Errorf("--mfa-code needs an MFA device: set mfa_serial%s or pass --mfa-serial", inProfile)
@@ -157,7 +185,7 @@ func (s Settings) check(p *profile.Profile) error {
 		return fmt.Errorf("--mfa-code: an MFA code is six digits")
 	case s.RoleARN == "" && s.ExternalID != "":
 		return fmt.Errorf("%s: an external id needs a role (awskeep_role_arn or --role-arn)", s.where("external-id"))
-	case s.RoleSessionName != "" && !sessionNamePattern.MatchString(s.RoleSessionName):
+	case s.RoleSessionName != "" && !validSessionName(s.RoleSessionName):
 		return fmt.Errorf("%s: a role session name is 2 to 64 of A-Z a-z 0-9 +=,.@_-", s.where("role-session-name"))
 	}
 	maxDuration := 12 * time.Hour
@@ -174,7 +202,13 @@ func (s Settings) check(p *profile.Profile) error {
 func defaultSessionName() string {
 	name := "awskeep"
 	if u, err := user.Current(); err == nil {
-		name += "-" + notSessionNameChar.ReplaceAllString(u.Username, "_")
+		b := []byte(u.Username)
+		for i := range b {
+			if !sessionNameChar(b[i]) {
+				b[i] = '_'
+			}
+		}
+		name += "-" + string(b)
 	}
 	return name[:min(len(name), 64)]
 }

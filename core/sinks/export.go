@@ -3,7 +3,6 @@ package sinks
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -14,9 +13,22 @@ import (
 // Formats are the formats Export writes.
 var Formats = []string{"env", "json", "ini"}
 
-// sectionName is what a credentials-file section name may hold here: no brackets, no line
-// breaks, nothing a parser could read as a second section.
-var sectionName = regexp.MustCompile(`^[A-Za-z0-9_.@+=,:/-]{1,128}$`)
+// validSectionName reports whether s may name a credentials-file section here: 1 to 128 of
+// A-Z a-z 0-9 _.@+=,:/- (no brackets, no line breaks, nothing a parser could read as a
+// second section). A loop, not a package-level regexp: compiling one at start-up costs
+// every cache hit.
+func validSectionName(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.@+=,:/-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // Export writes c in format:
 //   - env: POSIX shell lines `export NAME='value'` (Variables), for eval or source;
@@ -37,7 +49,7 @@ func Export(c creds.Credentials, region, format, profile string) ([]byte, error)
 	case "json":
 		return credproc.Marshal(c)
 	case "ini":
-		if !sectionName.MatchString(profile) {
+		if !validSectionName(profile) {
 			return nil, fmt.Errorf("%q cannot name a credentials-file section", profile)
 		}
 		// ini has no escapes: a line break in a value would end it and could start a
