@@ -36,3 +36,7 @@ var (
 // ErrPluginUnavailable is the host's own error, never a backend's: the plugin process could
 // not be started, broke the handshake, or went away during a call.
 var ErrPluginUnavailable = errors.New("plugin unavailable")
+
+// ErrChecksumMismatch is host-only too: Launch refused a binary whose sha256 is not the one
+// in LaunchOptions.SHA256. It comes wrapped together with ErrPluginUnavailable.
+var ErrChecksumMismatch = errors.New("plugin checksum mismatch")

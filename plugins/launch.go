@@ -162,9 +162,12 @@ func (p *Plugin) Close() {
 // explain turns go-plugin's start errors into ErrPluginUnavailable with a reason a user can act on.
 func (p *Plugin) explain(op string, err error) error {
 	msg := err.Error()
+	// go-plugin has a typed error only for the checksum; its other start failures are told
+	// apart by their text, here at the edge, so that no caller has to.
 	switch {
 	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-		msg = "checksum does not match the pinned one (re-pin after an intended upgrade)"
+		return fmt.Errorf("%s plugin %s: checksum does not match the pinned one (re-pin after an intended upgrade): %w: %w",
+			op, p.name, ErrPluginUnavailable, ErrChecksumMismatch)
 	case strings.Contains(msg, "Failed to read any lines from plugin's stdout"),
 		strings.Contains(msg, "plugin exited before we could connect"):
 		msg = "exited during start"

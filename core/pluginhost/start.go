@@ -53,7 +53,7 @@ func StartPath(ctx context.Context, path, scheme string, logger *slog.Logger, op
 		}
 	})
 	if err != nil {
-		if sum != nil && strings.Contains(err.Error(), "checksum") {
+		if errors.Is(err, plugins.ErrChecksumMismatch) {
 			return nil, plugins.Info{}, fmt.Errorf("%w: %s no longer matches its pinned sha256 in %s; if the change is intended, run awskeep plugins pin", ErrUnsafe, path, opts.PinFile)
 		}
 		return nil, plugins.Info{}, err
