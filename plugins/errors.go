@@ -40,3 +40,9 @@ var ErrPluginUnavailable = errors.New("plugin unavailable")
 // ErrChecksumMismatch is host-only too: Launch refused a binary whose sha256 is not the one
 // in LaunchOptions.SHA256. It comes wrapped together with ErrPluginUnavailable.
 var ErrChecksumMismatch = errors.New("plugin checksum mismatch")
+
+// ErrUnsafeFile is host-only too: Launch (or a host checking its own files with
+// OpenTrusted) refused a file that someone other than root and the current user could have
+// written or replaced. It comes as an *UnsafeFileError that says which file or directory
+// and how to fix it; Launch wraps it together with ErrPluginUnavailable.
+var ErrUnsafeFile = errors.New("file others could change")

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 
@@ -78,12 +79,24 @@ func (s *grpcServer) DeleteKey(ctx context.Context, req *pb.DeleteKeyRequest) (_
 // grpcClient adapts the generated client to Backend, inside the host.
 type grpcClient struct {
 	client pb.BackendClient
+	// plugin is the plugin's name, set by Launch.
+	plugin string
+}
+
+// fail turns a call's error into the contract's. A call that ran out of time names the
+// plugin: a bare "context deadline exceeded" does not say who did not answer.
+func (c *grpcClient) fail(ctx context.Context, err error) error {
+	err = fromStatus(ctx, err)
+	if c.plugin != "" && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		return fmt.Errorf("plugin %s: %w", c.plugin, err)
+	}
+	return err
 }
 
 func (c *grpcClient) Info(ctx context.Context) (Info, error) {
 	resp, err := c.client.Info(ctx, &pb.InfoRequest{})
 	if err != nil {
-		return Info{}, fromStatus(ctx, err)
+		return Info{}, c.fail(ctx, err)
 	}
 	return Info{
 		Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: resp.GetProtocolVersion(),
@@ -97,20 +110,20 @@ func (c *grpcClient) HMAC(ctx context.Context, key Key, message []byte) ([]byte,
 	}
 	resp, err := c.client.HMAC(ctx, &pb.HMACRequest{Key: keyToProto(key), Message: message})
 	if err != nil {
-		return nil, fromStatus(ctx, err)
+		return nil, c.fail(ctx, err)
 	}
 	return resp.GetMac(), nil
 }
 
 func (c *grpcClient) ImportKey(ctx context.Context, key Key, material []byte, opts ImportOptions) error {
 	_, err := c.client.ImportKey(ctx, &pb.ImportKeyRequest{Key: keyToProto(key), Material: material, Overwrite: opts.Overwrite})
-	return fromStatus(ctx, err)
+	return c.fail(ctx, err)
 }
 
 func (c *grpcClient) DescribeKey(ctx context.Context, key Key) (KeyDescription, error) {
 	resp, err := c.client.DescribeKey(ctx, &pb.DescribeKeyRequest{Key: keyToProto(key)})
 	if err != nil {
-		return KeyDescription{}, fromStatus(ctx, err)
+		return KeyDescription{}, c.fail(ctx, err)
 	}
 	return KeyDescription{
 		Exists: resp.GetExists(), Algorithm: resp.GetAlgorithm(), Extractable: resp.GetExtractable(),
@@ -120,7 +133,7 @@ func (c *grpcClient) DescribeKey(ctx context.Context, key Key) (KeyDescription, 
 
 func (c *grpcClient) DeleteKey(ctx context.Context, key Key) error {
 	_, err := c.client.DeleteKey(ctx, &pb.DeleteKeyRequest{Key: keyToProto(key)})
-	return fromStatus(ctx, err)
+	return c.fail(ctx, err)
 }
 
 func keyToProto(k Key) *pb.Key { return &pb.Key{Uri: k.URI, Pin: k.PIN} }

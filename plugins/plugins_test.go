@@ -18,6 +18,12 @@ import (
 // The test binary doubles as a plugin: with AWSKEEP_TEST_PLUGIN set, TestMain serves a
 // backend instead of running tests, so the tests below talk to a real subprocess.
 func TestMain(m *testing.M) {
+	switch os.Getenv("AWSKEEP_TEST_HOST") {
+	case "nondumpable":
+		os.Exit(nonDumpableHost())
+	case "noproc":
+		os.Exit(noProcHost())
+	}
 	switch os.Getenv("AWSKEEP_TEST_PLUGIN") {
 	case "":
 		os.Exit(m.Run())
@@ -28,6 +34,16 @@ func TestMain(m *testing.M) {
 		plugins.Serve(errorBackend{})
 	case "exit":
 		os.Exit(2)
+	case "sleep":
+		// Stuck before its handshake, like a plugin whose vendor library blocks in its
+		// constructor: it tells the test its pid and never serves.
+		_ = os.WriteFile(os.Getenv("AWSKEEP_TEST_PIDFILE"), fmt.Appendf(nil, "%d", os.Getpid()), 0o600)
+		select {}
+	case "stuck":
+		plugins.Serve(stuckBackend{})
+	case "marker":
+		_ = os.WriteFile(os.Getenv("AWSKEEP_TEST_MARKER"), []byte("ran\n"), 0o600)
+		plugins.Serve(errorBackend{})
 	}
 	os.Exit(0)
 }
@@ -44,8 +60,11 @@ var sentinels = map[string]error{
 	"ErrDevice": plugins.ErrDevice,
 }
 
+// Info reports, in Version, what the hardening tests look at from the outside: the pid and
+// whether the process is dumpable (prctl PR_GET_DUMPABLE).
 func (errorBackend) Info(context.Context) (plugins.Info, error) {
-	return plugins.Info{Name: "errors", ProtocolVersion: plugins.ProtocolVersion, Schemes: []string{"errors"}}, nil
+	return plugins.Info{Name: "errors", ProtocolVersion: plugins.ProtocolVersion, Schemes: []string{"errors"},
+		Version: processReport()}, nil
 }
 
 func (errorBackend) HMAC(ctx context.Context, _ plugins.Key, msg []byte) ([]byte, error) {
@@ -75,11 +94,22 @@ func (errorBackend) DescribeKey(context.Context, plugins.Key) (plugins.KeyDescri
 
 func (errorBackend) DeleteKey(context.Context, plugins.Key) error { return nil }
 
+// stuckBackend wedges the whole plugin in HMAC, whatever its context says: it stops itself
+// (SIGSTOP), so it answers nothing more, not even go-plugin's graceful shutdown. A vendor
+// library can wedge a plugin this way: a PKCS#11 module-path naming a FIFO blocks dlopen,
+// which holds the loader lock every new thread needs.
+type stuckBackend struct{ errorBackend }
+
+func (stuckBackend) HMAC(context.Context, plugins.Key, []byte) ([]byte, error) {
+	_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	select {}
+}
+
 func launch(t *testing.T, mode string, optFns ...func(*plugins.LaunchOptions)) (*plugins.Plugin, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	optFns = append(optFns, func(o *plugins.LaunchOptions) { o.Env = []string{"AWSKEEP_TEST_PLUGIN=" + mode} })
+	optFns = append(optFns, func(o *plugins.LaunchOptions) { o.Env = append(o.Env, "AWSKEEP_TEST_PLUGIN="+mode) })
 	p, err := plugins.Launch(ctx, os.Args[0], optFns...)
 	if err == nil {
 		t.Cleanup(p.Close)

@@ -26,7 +26,14 @@ type ServeOptions struct {
 //	func main() { plugins.Serve(mybackend.New()) }
 //
 // Run by hand instead of by a host, the binary prints a short notice and exits with status 1.
+//
+// Serve first hardens the process (on Linux): no core file (RLIMIT_CORE 0) and not dumpable
+// (prctl PR_SET_DUMPABLE 0: no core either, no ptrace and no /proc/PID/mem for other
+// processes of the same user), so that a crashing plugin leaves nothing holding a PIN.
 func Serve(b Backend, optFns ...func(*ServeOptions)) {
+	// First of all, before the backend or its vendor library holds a PIN or key material:
+	// no core file, and no reading of this process's memory by others.
+	hardenErr := hardenProcess()
 	opts := ServeOptions{ParentCheckInterval: 250 * time.Millisecond}
 	for _, fn := range optFns {
 		fn(&opts)
@@ -35,6 +42,9 @@ func Serve(b Backend, optFns ...func(*ServeOptions)) {
 		opts.Logger = hclog.New(&hclog.LoggerOptions{
 			Output: os.Stderr, JSONFormat: true, Level: hclog.Info,
 		})
+	}
+	if hardenErr != nil {
+		opts.Logger.Warn("harden plugin process", "error", hardenErr)
 	}
 	guardStdout()
 	go exitWithParent(opts.ParentCheckInterval)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	if errors.As(err, &exit) {
 		return exit.code
 	}
-	fmt.Fprintln(e.stderr, "awskeep: "+oneLine(err.Error()))
+	fmt.Fprintln(e.stderr, "awskeep: "+capLine(oneLine(err.Error())))
 	var usage *usageError
 	if errors.As(err, &usage) || isCobraUsageError(err) {
 		return exitUsage
@@ -94,6 +95,22 @@ func isCobraUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// maxErrorLine bounds the error line: a device or server can put anything in an error (a
+// 100 KB label), and one screen line is what a user reads.
+const maxErrorLine = 1024
+
+// capLine cuts s to maxErrorLine bytes, at a character boundary, and says so.
+func capLine(s string) string {
+	if len(s) <= maxErrorLine {
+		return s
+	}
+	cut := maxErrorLine
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes cut)", len(s)-cut)
 }
 
 // oneLine keeps an error on one line, whatever a device or server put in it.

@@ -140,6 +140,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"frobnicate"}, {"keys", "frobnicate"}, {"import", "--bogus"}, {"export", "--format", "yaml", "--profile", "p"},
 		{"credential-process", "--duration", "soon"}, {"--log-level", "loud", "version"}, {"exec", "--profile", "p"},
 		{"import", "--key", "pkcs11:object=a", "stray"},
+		{"credential-process", "--profile", "p", "--timeout", "0"}, {"credential-process", "--profile", "p", "--timeout", "-5s"},
+		{"import", "--key", "pkcs11:object=a", "--timeout", "0s"},
 	} {
 		r := runAwskeep(t, "", nil, args...)
 		if r.code != exitUsage || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "awskeep: ") {

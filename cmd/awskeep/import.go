@@ -10,9 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/devicekey"
 	"github.com/awskeep/awskeep/core/prompt"
 	"github.com/awskeep/awskeep/plugins"
+	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
 // maxSecretInput bounds what import reads from standard input: one 40-character line.
@@ -44,7 +46,7 @@ An existing key is replaced only with --force.`,
 					return fmt.Errorf("import %s: %w; pass --force to replace it", d.Key.URI, err)
 				}
 				if err != nil {
-					return fmt.Errorf("import %s: %w", u.WithoutSecrets(), d.Explain("import", err))
+					return fmt.Errorf("import %s: %w", u.WithoutSecrets(), explainImport(d, err, k.describeCommand(u)))
 				}
 				_, err = fmt.Fprintf(e.stdout, "imported %s\n", d.Key.URI)
 				return err
@@ -54,6 +56,54 @@ An existing key is replaced only with --force.`,
 	k.bind(cmd.Flags())
 	cmd.Flags().BoolVar(&force, "force", false, "replace a key that is already there")
 	return cmd
+}
+
+// explainImport explains a failed import. When the import was cut off (the deadline, an
+// interrupt, a plugin that crashed or stopped answering), the device may have stored the
+// key or not, and with --force may hold the old key or the new one: the error says so and
+// names the command that shows what is there, instead of implying that nothing happened.
+func explainImport(d *devicekey.Device, err error, check string) error {
+	var what string
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		what = "the device did not answer in time (raise --timeout if it is slow)"
+	case errors.Is(err, context.Canceled):
+		what = "the import was interrupted"
+	case errors.Is(err, plugins.ErrPluginUnavailable):
+		explained := d.Explain("import", err) // names the crash; keeps its class
+		return &uncertainImport{what: explained.Error(), check: check, err: explained}
+	default:
+		return d.Explain("import", err)
+	}
+	return creds.Wrap(creds.ClassDevice, "", &uncertainImport{what: what, check: check, err: err})
+}
+
+// uncertainImport is an import that was cut off: the device's state is not known.
+type uncertainImport struct {
+	what  string // what happened
+	check string // the command that shows the key
+	err   error
+}
+
+func (e *uncertainImport) Error() string {
+	return e.what + ": it may or may not hold the new key; check with " + e.check
+}
+
+func (e *uncertainImport) Unwrap() error { return e.err }
+
+// describeCommand is the keys describe command line for the key the user named: the same
+// profile, or the URI without a pin-value (a pin-source stays: it is where the PIN comes
+// from, not the PIN).
+func (k *keyFlags) describeCommand(u *keyuri.URI) string {
+	if k.key == "" && k.profile != "" {
+		return "awskeep keys describe --profile " + shellQuote(k.profile)
+	}
+	return "awskeep keys describe --key " + shellQuote(u.String())
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // readSecret reads the secret access key and checks its form, without ever echoing it.

@@ -5,12 +5,20 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/awskeep/awskeep/core/harden"
 )
 
 func main() {
+	// Before anything holds a secret: no core dumps, no reading this process's memory.
+	if err := harden.Process(); err != nil {
+		fmt.Fprintln(os.Stderr, "awskeep: "+err.Error())
+		os.Exit(exitFailure)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], newEnv())
 	stop()

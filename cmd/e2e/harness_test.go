@@ -236,6 +236,10 @@ func mustFailWith(t *testing.T, r result, code int, wants ...string) {
 			t.Fatalf("stderr does not say %q:\n%s", w, r.stderr)
 		}
 	}
+	// Said once is enough: a hint repeated by each layer reads like a stutter.
+	if strings.Count(r.stderr, "not retried") > 1 {
+		t.Fatalf("stderr says \"not retried\" more than once:\n%s", r.stderr)
+	}
 }
 
 // importKey imports secret into object on the user's token.

@@ -204,6 +204,10 @@ func (c *Cache) GetOrFetch(ctx context.Context, k Key, fetch func(ctx context.Co
 	}
 	defer c.release(l)
 
+	// Under the lock nobody is writing this key's entry: a temporary file of it is a
+	// leftover of a writer that was killed, and goes.
+	c.removeLeftovers(id)
+
 	// Double-checked: whoever held the lock before us may have stored the entry.
 	cr, st, reason = c.lookup(k, path)
 	switch st {
@@ -352,6 +356,17 @@ func (c *Cache) lock(ctx context.Context, path string) (*os.File, error) {
 			return f, nil
 		}
 		f.Close()
+	}
+}
+
+// removeLeftovers removes the temporary files of key id (.tmp-<id>-*). Call it only under
+// id's lock.
+func (c *Cache) removeLeftovers(id string) {
+	leftovers, _ := filepath.Glob(filepath.Join(c.dir, ".tmp-"+id+"-*"))
+	for _, f := range leftovers {
+		if err := os.Remove(f); err == nil {
+			c.log.Debug("cache: removed a leftover of an interrupted write", "file", f)
+		}
 	}
 }
 

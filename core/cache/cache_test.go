@@ -814,3 +814,30 @@ func TestCredentialsNeverPrintSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestLeftoverTemporaryFileIsRemoved: a writer killed between creating its temporary file
+// and renaming it leaves .tmp-<id>-*; the next miss of that key removes it, and files of
+// other keys (which may be being written right now) are left alone.
+func TestLeftoverTemporaryFileIsRemoved(t *testing.T) {
+	c, _ := testCache(t)
+	k := testKey()
+	other := testKey()
+	other.RoleARN = "arn:aws:iam::123456789012:role/other"
+	leftover := filepath.Join(c.Dir(), ".tmp-"+k.id()+"-123456")
+	busy := filepath.Join(c.Dir(), ".tmp-"+other.id()+"-654321")
+	for _, f := range []string{leftover, busy} {
+		if err := os.WriteFile(f, []byte(`{"version":1,"credentials":{"secret_access_key":"`+testSecret+`"}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &counter{cr: testCreds(testNow.Add(time.Hour))}
+	if _, _, err := c.GetOrFetch(context.Background(), k, f.fetch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Fatalf("the leftover of an interrupted write is still there: %v", err)
+	}
+	if _, err := os.Stat(busy); err != nil {
+		t.Fatalf("another key's temporary file was removed: %v", err)
+	}
+}

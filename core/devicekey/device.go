@@ -115,6 +115,11 @@ func (d *Device) Explain(op string, err error) error {
 		}
 		return creds.Wrap(creds.ClassPlugin, "plugin "+d.plugin.Name(), err)
 	}
+	if errors.Is(err, plugins.ErrPINIncorrect) && d.Key.PIN == "" {
+		// No PIN was sent (pin-value= says the key has none): the device refusing is not a
+		// wrong PIN, and saying so would send the user looking for a typo.
+		return creds.Wrap(creds.ClassDevice, "", &noPIN{op})
+	}
 	return creds.Wrap(creds.ClassDevice, "", Hint(op, err))
 }
 
@@ -139,3 +144,13 @@ type hinted struct {
 
 func (h *hinted) Error() string { return h.err.Error() + " (" + h.hint + ")" }
 func (h *hinted) Unwrap() error { return h.err }
+
+// noPIN is the device's refusal of a key used without a PIN. It is a plugins.ErrPINIncorrect
+// for errors.Is, but its text does not claim a PIN was wrong: none was given.
+type noPIN struct{ op string }
+
+func (e *noPIN) Error() string {
+	return fmt.Sprintf("%s: the key needs a PIN and none was given (its URI has an empty pin-value=): set pin-source in the key URI or $%s", e.op, pin.EnvVar)
+}
+
+func (e *noPIN) Unwrap() error { return plugins.ErrPINIncorrect }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/awskeep/awskeep/core/pluginhost"
+	"github.com/awskeep/awskeep/plugins"
 )
 
 // checkPlugin finds the plugin for the key's scheme and checks what the host checks before
@@ -96,6 +97,10 @@ func checkBinary(path string, pins map[string][]byte, pinFile string) Result {
 
 // permissionFailure explains why pluginhost.CheckPermissions refused path.
 func permissionFailure(path string, err error) Result {
+	var unsafe *plugins.UnsafeFileError
+	if errors.As(err, &unsafe) && unsafe.Fix != "" {
+		return fail(err.Error(), unsafe.Fix)
+	}
 	fi, serr := os.Stat(path)
 	if serr != nil {
 		return fail(err.Error(), "reinstall the plugin")

@@ -8,21 +8,31 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/awskeep/awskeep/plugins"
 )
 
 // LoadPins reads a pin file: one "SHA256HEX  NAME" line per plugin, as sha256sum prints
 // (NAME is the plugin name without the awskeep-plugin- prefix). A missing file pins nothing.
+//
+// The pin file decides which binaries run, so it is held to the plugins' rules (see
+// CheckPermissions): not writable by group or others, owned by root or the current user,
+// in directories only they can change. Otherwise it is refused with ErrUnsafe.
 func LoadPins(path string) (map[string][]byte, error) {
 	pins := map[string][]byte{}
 	if path == "" {
 		return pins, nil
 	}
-	f, err := os.Open(path)
+	// Where there is no pin file, nothing is pinned, whatever the directories above.
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return pins, nil
+	}
+	f, err := plugins.OpenTrusted(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return pins, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("plugin pin file: %w", err)
+		return nil, refusal("plugin pin file", path, err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

@@ -73,6 +73,7 @@ func installCrashy(t *testing.T) string {
 
 func TestPoolStartsAFreshPluginAfterACrash(t *testing.T) {
 	t.Setenv("AWSKEEP_TEST_PLUGIN", "crashy")
+	t.Setenv("AWSKEEP_PLUGIN_ENV", "AWSKEEP_TEST_PLUGIN") // plugins see only listed variables
 	pool := pluginhost.NewPool(nil, opts(installCrashy(t)))
 	defer pool.Close()
 	ctx := context.Background()

@@ -45,6 +45,9 @@ func StartPath(ctx context.Context, path, scheme string, logger *slog.Logger, op
 		return nil, plugins.Info{}, err
 	}
 	sum := pins[name]
+	// Launch checks the binary again on the file it opens, computes the pinned checksum
+	// over that file and executes that file, never the name: a binary swapped in after
+	// the check above cannot run.
 	p, err := plugins.Launch(ctx, path, func(o *plugins.LaunchOptions) {
 		o.Logger = hclogTo(logger, name)
 		o.SHA256 = sum
@@ -55,6 +58,10 @@ func StartPath(ctx context.Context, path, scheme string, logger *slog.Logger, op
 	if err != nil {
 		if errors.Is(err, plugins.ErrChecksumMismatch) {
 			return nil, plugins.Info{}, fmt.Errorf("%w: %s no longer matches its pinned sha256 in %s; if the change is intended, run awskeep plugins pin", ErrUnsafe, path, opts.PinFile)
+		}
+		if errors.Is(err, plugins.ErrUnsafeFile) {
+			// Changed since CheckPermissions looked: Launch checks the file it executes.
+			return nil, plugins.Info{}, refusal("plugin", path, err)
 		}
 		return nil, plugins.Info{}, err
 	}
@@ -75,25 +82,46 @@ func StartPath(ctx context.Context, path, scheme string, logger *slog.Logger, op
 }
 
 // CheckPermissions refuses a plugin binary that someone other than its owner (or root)
-// could have replaced: writable by group or others, or owned by another user.
+// could have written or replaced, OpenSSH StrictModes style (plugins.OpenTrusted): the
+// binary must be a regular, executable file owned by root or the current user and not
+// writable by group or others, and so must every directory on the way to it, with symlinks
+// resolved: both the directories holding a symlink and those of its target. A directory
+// with the sticky bit, like /tmp (mode 1777), may be writable by others: there they cannot
+// rename or replace entries they do not own.
+//
+// plugins.Launch makes the same checks again, on the very file it executes; this one gives
+// the early answer for commands that only look (doctor, plugins pin).
 func CheckPermissions(path string) error {
-	fi, err := os.Stat(path)
+	f, err := plugins.OpenTrusted(path)
+	if err != nil {
+		return refusal("plugin", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("plugin %s: %w", path, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file", ErrUnsafe, path)
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%w: %s is writable by group or others (mode %04o); run chmod go-w %s", ErrUnsafe, path, fi.Mode().Perm(), path)
-	}
 	if fi.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%w: %s is not executable", ErrUnsafe, path)
-	}
-	if uid, ok := owner(fi); ok && uid != 0 && uid != os.Getuid() {
-		return fmt.Errorf("%w: %s belongs to another user (uid %d)", ErrUnsafe, path, uid)
+		return fmt.Errorf("%w: %s is not executable; run chmod u+x %s", ErrUnsafe, f.Name(), f.Name())
 	}
 	return nil
+}
+
+// refusal turns an error of plugins.OpenTrusted (or of plugins.Launch, which uses it) for
+// what ("plugin", "plugin pin file") at path into ErrUnsafe with the reason, or into a
+// plain error when the file cannot be read at all.
+func refusal(what, path string, err error) error {
+	var unsafe *plugins.UnsafeFileError
+	if errors.As(err, &unsafe) {
+		if what == "plugin" {
+			return fmt.Errorf("%w: %s", ErrUnsafe, unsafe)
+		}
+		if !unsafe.Dir {
+			return fmt.Errorf("%w: %s %s", ErrUnsafe, what, unsafe) // it names the file
+		}
+		return fmt.Errorf("%w: %s %s: %s", ErrUnsafe, what, path, unsafe)
+	}
+	return fmt.Errorf("%s %s: %w", what, path, err)
 }
 
 // Checksum returns the sha256 of the file at path, in hex.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/harden"
 )
 
 // ErrNested means awskeep exec was asked to run inside a process that awskeep exec started.
@@ -77,6 +78,9 @@ func Exec(in ExecInput) (int, error) {
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", in.Argv[0], err)
 	}
+	// awskeep runs with a core limit of 0 (package harden); the user's program gets the
+	// limit the user had. Best effort: the program runs either way.
+	_ = harden.RestoreChild(cmd.Process.Pid)
 	done := make(chan struct{})
 	go func() {
 		for {

@@ -19,6 +19,9 @@ import (
 type errorCapture struct {
 	code, message string
 	signErr       error
+	// redirect is the Location of a 3xx answer, with its status.
+	redirect   string
+	redirectOf int
 }
 
 type captureKey struct{}
@@ -38,11 +41,15 @@ const maxErrorBody = 64 << 10
 
 func (t capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode < 400 {
+	if err != nil || resp.StatusCode < 300 {
 		return resp, err
 	}
 	c, ok := r.Context().Value(captureKey{}).(*errorCapture)
 	if !ok {
+		return resp, nil
+	}
+	if resp.StatusCode < 400 {
+		c.redirect, c.redirectOf = resp.Header.Get("Location"), resp.StatusCode
 		return resp, nil
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))

@@ -28,12 +28,15 @@ type Options struct {
 	RetryMaxAttempts int
 	// SignerOptions configure the split signer.
 	SignerOptions []func(*sigv4.Options)
+	// Now is the clock credentials' expiry is checked against; default time.Now.
+	Now func() time.Time
 }
 
 // Client calls STS, signing with a long-term access key whose secret is in a device.
 type Client struct {
 	api    *awssts.Client
 	region string
+	now    func() time.Time
 }
 
 // New returns a Client that signs as accessKeyID, with kDate from d.
@@ -68,9 +71,16 @@ func New(d sigv4.Deriver, accessKeyID string, optFns ...func(*Options)) *Client 
 			next = http.DefaultTransport
 		}
 		client.Transport = capturingTransport{next: next}
+		// A redirect is reported, not followed: STS does not redirect, so one means a wrong
+		// endpoint (http:// to https://, a proxy's login page), and following a POST that
+		// carries a signature elsewhere is the last thing to do with it.
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		o.HTTPClient = &client
 	})
-	return &Client{api: api, region: opts.Region}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Client{api: api, region: opts.Region, now: opts.Now}
 }
 
 // splitSigner plugs sigv4.Signer into the SDK in place of its v4.Signer.

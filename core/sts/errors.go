@@ -25,7 +25,8 @@ func (e *APIError) Error() string {
 	if e.Message == "" {
 		return fmt.Sprintf("STS %s: %s", e.Operation, e.Code)
 	}
-	return fmt.Sprintf("STS %s: %s: %s", e.Operation, e.Code, e.Message)
+	// The message is the server's: quoted, so nothing in it passes for awskeep's own words.
+	return fmt.Sprintf("STS %s: %s: %q", e.Operation, e.Code, e.Message)
 }
 
 // explain classifies err (creds.ClassDevice for the signer, creds.ClassSTS for the rest) and strips the SDK's wrapping down to the cause a user can act on: the device's error,
@@ -40,6 +41,10 @@ func explain(op string, err error, capture *errorCapture) error {
 		// The SDK dropped the signer's error (it reports a deadline as its own): the request
 		// never left, so STS cannot be to blame.
 		return creds.Wrap(creds.ClassDevice, "sign STS "+op+" request", capture.signErr)
+	}
+	if capture.redirect != "" || capture.redirectOf != 0 {
+		return creds.Wrap(creds.ClassSTS, "STS "+op, fmt.Errorf("the endpoint answered with a redirect (HTTP %d) to %q; STS does not redirect: set endpoint_url to the right address",
+			capture.redirectOf, capture.redirect))
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {

@@ -55,7 +55,7 @@ func (c *Client) GetSessionToken(ctx context.Context, in GetSessionTokenInput) (
 	if err != nil {
 		return creds.Credentials{}, explain("GetSessionToken", err, capture)
 	}
-	return fromSDK(out.Credentials)
+	return c.plausible("GetSessionToken", out.Credentials)
 }
 
 // AssumeRole returns temporary credentials for a role (STS API Reference: AssumeRole).
@@ -77,7 +77,7 @@ func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (creds.Cred
 	if err != nil {
 		return creds.Credentials{}, explain("AssumeRole", err, capture)
 	}
-	return fromSDK(out.Credentials)
+	return c.plausible("AssumeRole", out.Credentials)
 }
 
 // GetCallerIdentity says whose key this is (STS API Reference: GetCallerIdentity).
@@ -114,4 +114,31 @@ func optional(s string) *string {
 		return nil
 	}
 	return aws.String(s)
+}
+
+// MaxLifetime is the longest lifetime STS grants (GetSessionToken, 36 hours); credentials
+// said to live longer are not from STS as documented and are refused.
+const MaxLifetime = 36 * time.Hour
+
+// clockSlack absorbs the difference between STS's clock and this one.
+const clockSlack = 5 * time.Minute
+
+// plausible converts the answer and refuses credentials that are already expired or that
+// claim to live longer than STS grants: printed or cached, either would only fail later and
+// further from the cause (a wrong endpoint, a clock far off).
+func (c *Client) plausible(op string, sdk *types.Credentials) (creds.Credentials, error) {
+	out, err := fromSDK(sdk)
+	if err != nil {
+		return creds.Credentials{}, creds.Wrap(creds.ClassSTS, "STS "+op, err)
+	}
+	now := c.now()
+	switch {
+	case !out.Expiration.After(now):
+		return creds.Credentials{}, creds.Wrap(creds.ClassSTS, "STS "+op, fmt.Errorf("the credentials returned expired at %s, before they arrived (now %s): check this machine's clock and the endpoint",
+			out.Expiration.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+	case out.Expiration.After(now.Add(MaxLifetime + clockSlack)):
+		return creds.Credentials{}, creds.Wrap(creds.ClassSTS, "STS "+op, fmt.Errorf("the credentials returned expire at %s, more than %v from now: STS never grants that; check the endpoint and this machine's clock",
+			out.Expiration.Format(time.RFC3339), MaxLifetime))
+	}
+	return out, nil
 }

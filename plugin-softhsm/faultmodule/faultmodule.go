@@ -2,8 +2,10 @@
 // plugin and of hosts that drive it: a small C shim (csrc/faultpkcs11.c) that wraps a real
 // module (SoftHSM2 by default), forwards every call through a copy of its function list
 // (PKCS#11 v2.40 section 5.2 C_GetFunctionList), and on request crashes with SIGSEGV,
-// aborts, hangs or writes to stdout inside C_Sign. It also logs C_Initialize, C_Login,
-// C_SignInit and C_Sign calls, so a test can prove a wrong PIN reached the token once.
+// aborts, hangs or writes to stdout inside C_Sign, or holds C_CreateObject, C_DestroyObject
+// or C_SetAttributeValue (the steps of an import that replaces a key) until told to go on.
+// It also logs C_Initialize, C_Login, C_SignInit, C_Sign and those three calls, so a test
+// can prove a wrong PIN reached the token once, or wait until a call is under way.
 //
 // A test builds the shim (Build), makes a Control, puts Control.Environ() into the plugin's
 // environment, and names the shim in the key URI's module-path. The fault is read from the
@@ -30,6 +32,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 //go:embed csrc/faultpkcs11.c
@@ -72,7 +75,7 @@ func Build(tb testing.TB) string {
 }
 
 // Fault is what the shim does inside C_Sign, the call behind every HMAC (and behind the
-// check at the end of an import).
+// check of a newly imported key), or, for the Hold faults, inside one other call.
 type Fault string
 
 // The faults the shim knows.
@@ -92,11 +95,20 @@ const (
 	// the call: more than go-plugin's host reads as one stdout line (64 KiB,
 	// bufio.MaxScanTokenSize), after which the host stops draining the pipe.
 	Flood Fault = "flood"
+
+	// HoldCreate holds C_CreateObject before it reaches the token for as long as the
+	// control file names it; Set to another fault lets the call go on.
+	HoldCreate Fault = "hang-create"
+	// HoldDestroy holds C_DestroyObject likewise: an import that replaces a key stops
+	// where it deletes the old one.
+	HoldDestroy Fault = "hang-destroy"
+	// HoldSetAttribute holds C_SetAttributeValue likewise: the renames of a replacement.
+	HoldSetAttribute Fault = "hang-setattr"
 )
 
 func (f Fault) valid() bool {
 	switch f {
-	case None, SegV, Abort, Hang, Stdout, Flood:
+	case None, SegV, Abort, Hang, Stdout, Flood, HoldCreate, HoldDestroy, HoldSetAttribute:
 		return true
 	}
 	return false
@@ -139,18 +151,26 @@ func (c *Control) Set(f Fault) {
 	}
 }
 
-// Environ returns the environment entries that point the shim at this Control; add them to
-// the plugin's environment (plugins.LaunchOptions.Env).
+// pluginEnvVar is the awskeep host's variable listing further variables its plugins may
+// see (plugins.PluginEnvVar): a host passes a plugin only an allow-list of its environment.
+const pluginEnvVar = "AWSKEEP_PLUGIN_ENV"
+
+// Environ returns the environment entries that point the shim at this Control: add them to
+// the plugin's environment (plugins.LaunchOptions.Env), or to the environment of an awskeep
+// host, which passes them on to its plugins because Environ also lists them in
+// $AWSKEEP_PLUGIN_ENV.
 func (c *Control) Environ() []string {
 	env := []string{ControlEnv + "=" + c.ControlFile, LogEnv + "=" + c.LogFile}
+	names := ControlEnv + "," + LogEnv
 	if c.Target != "" {
 		env = append(env, TargetEnv+"="+c.Target)
+		names += "," + TargetEnv
 	}
-	return env
+	return append(env, pluginEnvVar+"="+names)
 }
 
 // Calls returns the log's lines so far, e.g. "C_Initialize", "C_Login user=1", "C_Sign",
-// and "stdout C_Sign 25" for each write of the Stdout fault (write(2)'s result: -1 would
+// "C_DestroyObject", and "stdout C_Sign 25" for each write of the Stdout fault (write(2)'s result: -1 would
 // mean file descriptor 1 was closed).
 func (c *Control) Calls() []string {
 	c.tb.Helper()
@@ -175,6 +195,21 @@ func (c *Control) Count(fn string) int {
 		}
 	}
 	return n
+}
+
+// WaitCalls waits until the log holds more than n lines for fn (see Count), checking every
+// 10 ms for up to timeout, and reports whether it does: a test takes n before the request
+// and then knows when the request is inside fn.
+func (c *Control) WaitCalls(fn string, n int, timeout time.Duration) bool {
+	c.tb.Helper()
+	for end := time.Now().Add(timeout); ; time.Sleep(10 * time.Millisecond) {
+		if c.Count(fn) > n {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
 }
 
 // LoginCount returns how many times C_Login reached the shim: each is a PIN the token checked.

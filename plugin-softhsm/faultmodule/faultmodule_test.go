@@ -322,6 +322,59 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	// The hold faults stop one call before it reaches the token and let it go on when the
+	// fault changes; meanwhile the rest of the plugin keeps working.
+	holds := []struct {
+		fault Fault
+		fn    string
+		do    func(p *plugins.Plugin, k plugins.Key) error
+	}{
+		{HoldCreate, "C_CreateObject", func(p *plugins.Plugin, k plugins.Key) error {
+			return p.ImportKey(context.Background(), k, material, plugins.ImportOptions{Overwrite: true})
+		}},
+		{HoldSetAttribute, "C_SetAttributeValue", func(p *plugins.Plugin, k plugins.Key) error {
+			return p.ImportKey(context.Background(), k, material, plugins.ImportOptions{Overwrite: true})
+		}},
+		{HoldDestroy, "C_DestroyObject", func(p *plugins.Plugin, k plugins.Key) error {
+			return p.DeleteKey(context.Background(), k)
+		}},
+	}
+	for _, tt := range holds {
+		t.Run(string(tt.fault), func(t *testing.T) {
+			ctl := NewControl(t)
+			p, _ := r.launch(t, ctl)
+			k := r.key("hold-" + string(tt.fault))
+			importAndCheck(t, p, k)
+
+			ctl.Set(tt.fault)
+			n := ctl.Count(tt.fn)
+			done := make(chan error, 1)
+			go func() { done <- tt.do(p, k) }()
+			if !ctl.WaitCalls(tt.fn, n, 10*time.Second) {
+				t.Fatalf("%s never reached the shim; calls %q", tt.fn, ctl.Calls())
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("the request returned (%v) while %s was held", err, tt.fn)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if mac, err := p.HMAC(context.Background(), r.key("hold-"+string(tt.fault)), date); tt.fault != HoldDestroy &&
+				(err != nil || !bytes.Equal(mac, wantHMAC(date))) {
+				t.Errorf("HMAC while %s is held: %x, %v", tt.fn, mac, err)
+			}
+			ctl.Set(None)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("the request after %s was let go: %v", tt.fn, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s was not let go", tt.fn)
+			}
+			_ = p.DeleteKey(context.Background(), k)
+		})
+	}
+
 	t.Run("stdout", func(t *testing.T) {
 		ctl := NewControl(t)
 		ctl.Set(Stdout) // from the start: C_Initialize, in the first request, writes too

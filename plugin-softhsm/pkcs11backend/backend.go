@@ -3,6 +3,8 @@ package pkcs11backend
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"runtime/debug"
 
 	"github.com/awskeep/awskeep/plugins"
@@ -29,6 +31,10 @@ type Options struct {
 	// Version is what Info reports. Default: this module's version from the binary's build
 	// information, or "devel".
 	Version string
+	// Logger receives debug notes on what the backend repaired (leftovers of an
+	// interrupted import). Default: JSON lines on stderr in the format a go-plugin host
+	// reads, so that `awskeep --debug` shows them.
+	Logger *slog.Logger
 }
 
 // Backend serves pkcs11: URIs. It is safe for concurrent use. Backends share the
@@ -36,9 +42,19 @@ type Options struct {
 // cheap and they never initialize a module twice.
 type Backend struct {
 	opts Options
+	log  *slog.Logger
+
+	// replacing counts replacements under way, for Close.
+	replacing inflight
+	// interrupt, set only by tests, is asked after each step of a replacement whether to
+	// stop there as a crash would: without undoing anything.
+	interrupt func(importStep) bool
 }
 
-var _ plugins.Backend = (*Backend)(nil)
+var (
+	_ plugins.Backend = (*Backend)(nil)
+	_ plugins.Closer  = (*Backend)(nil)
+)
 
 // New returns a Backend. It does not load any module: that happens on first use of a URI
 // that names it.
@@ -53,7 +69,11 @@ func New(optFns ...func(*Options)) *Backend {
 	if opts.Version == "" {
 		opts.Version = buildVersion()
 	}
-	return &Backend{opts: opts}
+	log := opts.Logger
+	if log == nil {
+		log = pluginLogger(os.Stderr)
+	}
+	return &Backend{opts: opts, log: log}
 }
 
 func buildVersion() string {
@@ -108,6 +128,12 @@ func (b *Backend) HMAC(ctx context.Context, key plugins.Key, message []byte) (ma
 // ImportKey stores material as a sensitive, non-extractable, sign-only CKK_GENERIC_SECRET
 // key (C_CreateObject) and checks that the token can compute an HMAC with it before
 // reporting success. The URI must name the key with object= or id=.
+//
+// A new key is one C_CreateObject. Replacing a key (opts.Overwrite) takes five calls, in
+// an order chosen so that an interruption after any of them leaves the URI naming exactly
+// one key, the old or the new, never two (see replace.go); once begun, the sequence runs
+// to its end even if ctx is cancelled, and Close waits for it. Leftovers of an interrupted
+// replacement are removed by the next import of the same URI.
 func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byte, opts plugins.ImportOptions) (err error) {
 	defer recoverPanic("import key", &err)
 	sel, err := b.parse(key)
@@ -153,6 +179,25 @@ func (b *Backend) DeleteKey(ctx context.Context, key plugins.Key) (err error) {
 		return err
 	}
 	return b.deleteKey(ctx, sel, key.PIN)
+}
+
+// Close waits, within ctx, for replacements under way (ImportKey with Overwrite) to reach
+// their end, so that a host ending the plugin after its own deadline does not cut one off
+// halfway. plugins.Serve calls it after the last request. It does not unload modules: the
+// process is about to exit.
+func (b *Backend) Close(ctx context.Context) error {
+	b.replacing.mu.Lock()
+	n := b.replacing.n
+	b.replacing.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	b.log.Debug("the host is ending the plugin during a key replacement; letting it finish", "replacements", n)
+	if err := b.replacing.wait(ctx); err != nil {
+		return fmt.Errorf("pkcs11: a key replacement did not finish before the plugin had to exit: %w", err)
+	}
+	b.log.Debug("key replacement finished; exiting")
+	return nil
 }
 
 func (b *Backend) parse(key plugins.Key) (*selector, error) {

@@ -26,7 +26,17 @@
 // Cancellation: a context is checked before the first PKCS#11 call and between calls, but
 // a call in progress cannot be interrupted (PKCS#11 has no cancel for C_Sign), so a
 // cancelled request returns when the token answers. ImportKey stops consulting the
-// context once it has created the key, so that an import completes or is undone.
+// context once it has created the key, so that an import completes or is undone, and
+// Close (which plugins.Serve calls when the host ends the plugin) waits for it.
+//
+// Replacing a key: PKCS#11 has no transactions and no atomic replace, so ImportKey with
+// Overwrite creates the new key under a temporary label that no URI selects
+// ("awskeep-tmp-pending:object=prod"), checks it, marks it committed
+// ("awskeep-tmp-committed:object=prod"), deletes the old key and renames the new one. An
+// interruption at any point leaves the URI naming exactly one key, the old or the new,
+// never two: the only moment without a key is healed by the next operation on the URI,
+// which renames a committed key when it finds none. The next import, and DeleteKey, remove
+// what an interrupted replacement left; DescribeKey reports it ("interrupted-import").
 //
 // The package needs cgo (it loads the module with dlopen). Built with CGO_ENABLED=0, every
 // operation but Info fails with an error wrapping plugins.ErrUnsupported.

@@ -27,7 +27,7 @@ var hmacMechanism = []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_SHA256_HM
 func (b *Backend) hmac(ctx context.Context, sel *selector, pin string, message []byte) ([]byte, error) {
 	var mac []byte
 	err := withSession(sel, pin, func(s *session) error {
-		h, err := s.one(sel)
+		h, err := b.one(s, sel)
 		if err != nil {
 			return err
 		}
@@ -65,81 +65,10 @@ func (s *session) sign(h pkcs11.ObjectHandle, message []byte) ([]byte, error) {
 	return mac, nil
 }
 
-func (b *Backend) importKey(ctx context.Context, sel *selector, pin string, material []byte, opts plugins.ImportOptions) error {
-	return withSession(sel, pin, func(s *session) error {
-		s.tok.writeMu.Lock()
-		defer s.tok.writeMu.Unlock()
-		where := fmt.Sprintf("pkcs11: import %s into token %q", sel.keyName(), s.tok.label)
-		old, err := s.find(sel)
-		if err != nil {
-			return err
-		}
-		if len(old) > 0 && !opts.Overwrite {
-			return fmt.Errorf("%s: the token has %s already; replace it with --force (ImportOptions.Overwrite): %w",
-				where, countKeys(len(old)), plugins.ErrKeyExists)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// The attribute list copies material into C memory that the wrapper frees without
-		// clearing; nothing in Go can reach it afterwards.
-		tmpl := []*pkcs11.Attribute{
-			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
-			pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
-			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-			pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
-			pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
-			pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
-			pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
-			pkcs11.NewAttribute(pkcs11.CKA_VERIFY, false),
-			pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
-			pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
-			pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
-			pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
-			pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
-			pkcs11.NewAttribute(pkcs11.CKA_VALUE, material),
-		}
-		if sel.hasLabel {
-			tmpl = append(tmpl, pkcs11.NewAttribute(pkcs11.CKA_LABEL, sel.label))
-		}
-		if sel.hasID {
-			tmpl = append(tmpl, pkcs11.NewAttribute(pkcs11.CKA_ID, sel.id))
-		}
-		// Replacing creates the new key first and destroys the old ones after, never the
-		// other way round: PKCS#11 has no transactions, and if the process or token failed
-		// between the two steps, destroying first would lose the only copy of the secret
-		// (the user may not have it any more). The price is a moment in which the URI
-		// matches two keys; a failure there leaves both, which the error says and a second
-		// --force import repairs. From here on ctx is not consulted, so that an import
-		// either completes or is undone.
-		h, err := s.p.CreateObject(s.h, tmpl)
-		if err != nil {
-			return fmt.Errorf("%s: %w", where, ckr(err))
-		}
-		// A token may accept a key it cannot use (SoftHSM stores a 20-byte key, then
-		// refuses HMAC with CKR_KEY_SIZE_RANGE). Find out now, while the user still has
-		// the secret at hand and before an old key is destroyed.
-		if _, err := s.sign(h, importCheckMessage); err != nil {
-			if derr := s.p.DestroyObject(s.h, h); derr != nil {
-				return fmt.Errorf("%s: the token cannot compute HMAC with the new key (%v), and removing it failed too; delete it with the token's tools: %w",
-					where, err, ckr(derr))
-			}
-			return fmt.Errorf("%s: the token cannot compute HMAC with this key, so it was not kept: %w", where, err)
-		}
-		for i, o := range old {
-			if err := s.p.DestroyObject(s.h, o); err != nil {
-				return fmt.Errorf("%s: the new key is stored, but deleting the key it replaces failed, so the URI now matches %d keys; import again with --force or delete the old key: %w",
-					where, len(old)-i+1, ckr(err))
-			}
-		}
-		return nil
-	})
-}
-
 func (b *Backend) describeKey(ctx context.Context, sel *selector, pin string) (plugins.KeyDescription, error) {
 	var desc plugins.KeyDescription
 	err := withSession(sel, pin, func(s *session) error {
-		hs, err := s.find(sel)
+		hs, err := b.lookup(s, sel)
 		if err != nil {
 			return err
 		}
@@ -178,6 +107,10 @@ func (b *Backend) describeKey(ctx context.Context, sel *selector, pin string) (p
 		if id := attrs[1].Value; len(id) > 0 {
 			desc.Attributes["id"] = hex.EncodeToString(id)
 		}
+		if left, err := s.leftovers(sel, true); err == nil && len(left) > 0 {
+			desc.Attributes["interrupted-import"] = "an import --force was interrupted before it replaced this key, " +
+				"so this is the key from before it; import again with --force to replace it"
+		}
 		return nil
 	})
 	if err != nil {
@@ -186,11 +119,17 @@ func (b *Backend) describeKey(ctx context.Context, sel *selector, pin string) (p
 	return desc, ctx.Err()
 }
 
+// deleteKey destroys the key and whatever an interrupted replacement of it left behind, so
+// that a committed replacement cannot take the deleted key's place later.
 func (b *Backend) deleteKey(ctx context.Context, sel *selector, pin string) error {
 	return withSession(sel, pin, func(s *session) error {
 		s.tok.writeMu.Lock()
 		defer s.tok.writeMu.Unlock()
-		h, err := s.one(sel)
+		hs, err := b.finishInterrupted(s, sel)
+		if err != nil {
+			return err
+		}
+		h, err := s.pick(sel, hs)
 		if err != nil {
 			return err
 		}
@@ -199,6 +138,9 @@ func (b *Backend) deleteKey(ctx context.Context, sel *selector, pin string) erro
 		}
 		if err := s.p.DestroyObject(s.h, h); err != nil {
 			return fmt.Errorf("pkcs11: delete %s on token %q: %w", sel.keyName(), s.tok.label, ckr(err))
+		}
+		if err := b.removeLeftovers(s, sel, true); err != nil {
+			return fmt.Errorf("pkcs11: delete %s on token %q: the key is deleted, but %w", sel.keyName(), s.tok.label, err)
 		}
 		return nil
 	})
@@ -213,6 +155,19 @@ func (s *session) find(sel *selector) ([]pkcs11.ObjectHandle, error) {
 	if sel.hasID {
 		tmpl = append(tmpl, pkcs11.NewAttribute(pkcs11.CKA_ID, sel.id))
 	}
+	return s.search(sel, tmpl)
+}
+
+// findLabel returns the secret keys labelled label; sel names the key for messages.
+func (s *session) findLabel(sel *selector, label string) ([]pkcs11.ObjectHandle, error) {
+	return s.search(sel, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
+	})
+}
+
+// search runs C_FindObjects with tmpl, up to maxMatches objects.
+func (s *session) search(sel *selector, tmpl []*pkcs11.Attribute) ([]pkcs11.ObjectHandle, error) {
 	if err := s.p.FindObjectsInit(s.h, tmpl); err != nil {
 		return nil, fmt.Errorf("pkcs11: find %s on token %q: %w", sel.keyName(), s.tok.label, ckr(err))
 	}
@@ -234,12 +189,31 @@ func (s *session) find(sel *selector) ([]pkcs11.ObjectHandle, error) {
 	return all, nil
 }
 
-// one returns the single key sel names: ErrKeyNotFound for none, ErrAmbiguousKey for more.
-func (s *session) one(sel *selector) (pkcs11.ObjectHandle, error) {
+// lookup returns the keys sel names. When there is none, it first puts in place the new
+// key of a replacement that was interrupted after deleting the old one (finishInterrupted).
+func (b *Backend) lookup(s *session, sel *selector) ([]pkcs11.ObjectHandle, error) {
 	hs, err := s.find(sel)
+	if err != nil || len(hs) > 0 {
+		return hs, err
+	}
+	// Rare (a missing key, or the moment inside a replacement): serialize with imports
+	// of this process, which may be about to rename the new key themselves.
+	s.tok.writeMu.Lock()
+	defer s.tok.writeMu.Unlock()
+	return b.finishInterrupted(s, sel)
+}
+
+// one returns the single key sel names: ErrKeyNotFound for none, ErrAmbiguousKey for more.
+func (b *Backend) one(s *session, sel *selector) (pkcs11.ObjectHandle, error) {
+	hs, err := b.lookup(s, sel)
 	if err != nil {
 		return 0, err
 	}
+	return s.pick(sel, hs)
+}
+
+// pick returns the single key of hs: ErrKeyNotFound for none, ErrAmbiguousKey for more.
+func (s *session) pick(sel *selector, hs []pkcs11.ObjectHandle) (pkcs11.ObjectHandle, error) {
 	switch len(hs) {
 	case 0:
 		return 0, fmt.Errorf("pkcs11: no %s on token %q: %w", sel.keyName(), s.tok.label, plugins.ErrKeyNotFound)

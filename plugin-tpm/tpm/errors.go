@@ -67,7 +67,7 @@ func (d *device) keyUseError(k *loadedKey, op string, err error) error {
 	switch {
 	case isAuthFailure(err):
 		return errorf("%s %s: wrong password for the TPM key (each failure counts towards the TPM's "+
-			"dictionary-attack lockout; it is not retried): %w", op, k.ref, plugins.ErrPINIncorrect)
+			"dictionary-attack lockout): %w", op, k.ref, plugins.ErrPINIncorrect)
 	case k.policy != nil && (isRC(err, tpm2.TPMRCPolicyFail) || isRC(err, tpm2.TPMRCValue)):
 		hint := "the key works again only if they return to their values at import"
 		if k.ref.file == "" {

@@ -1,6 +1,7 @@
 package tpm
 
 import (
+	"context"
 	"fmt"
 
 	keyfile "github.com/foxboron/go-tpm-keyfiles"
@@ -40,6 +41,18 @@ func hmacTemplate(policy []byte) tpm2.TPMTPublic {
 	}
 }
 
+// importKey creates the key under the owner hierarchy's storage key (TPM2_Create with the
+// caller's sensitive data) and stores it in a key file or at a persistent handle.
+//
+// Replacing (overwrite) a key file is atomic: the new file is written beside it and renamed
+// over it. Replacing a key at a persistent handle is not, and cannot be made so: a handle
+// holds one object, TPM2_EvictControl (Part 3 section 28.5) cannot overwrite it, and the TPM
+// has no command that swaps two objects. So the old key is evicted first and the new one
+// made persistent after. Two keys at one handle cannot happen; but a replacement cut off
+// between the two commands (the plugin killed, the TPM reset, the bus gone) leaves the
+// handle empty, and the error then says that the old key may be gone and to check with
+// awskeep keys describe. Once the old key is evicted, the request's context no longer
+// counts, so a host's deadline alone does not cut the sequence off there.
 func (d *device) importKey(ref *keyRef, pin, material []byte, overwrite bool) error {
 	replace := false
 	var oldName tpm2.TPM2BName
@@ -141,24 +154,36 @@ func (d *device) importKey(ref *keyRef, pin, material []byte, overwrite bool) er
 	defer d.flush(loaded.ObjectHandle)
 
 	// TPM2_EvictControl (Part 3 section 28.5) cannot overwrite: the old key goes first.
+	persistTPM := d.tpm
+	oldGone := ""
 	if replace {
 		if _, err := (tpm2.EvictControl{
 			Auth:             tpm2.TPMRHOwner,
 			ObjectHandle:     tpm2.NamedHandle{Handle: ref.handle, Name: oldName},
 			PersistentHandle: ref.handle,
 		}).Execute(d.tpm); err != nil {
-			return d.ownerError(fmt.Sprintf("import %s: remove the old key (TPM2_EvictControl)", ref), err)
+			// The TPM may have evicted it before the answer was lost.
+			return d.ownerError(fmt.Sprintf("import %s: remove the old key (TPM2_EvictControl); "+
+				"the old key may be gone (check with awskeep keys describe)", ref), err)
 		}
+		// The handle is empty now: make the new key persistent even if the request was
+		// cancelled meanwhile, rather than leave no key.
+		if r, ok := d.tpm.(*retrier); ok {
+			detached := *r
+			detached.ctx = context.WithoutCancel(r.ctx)
+			persistTPM = &detached
+		}
+		oldGone = "; the old key is gone and the handle may be empty: check with awskeep keys describe and import again"
 	}
 	if _, err := (tpm2.EvictControl{
 		Auth:             tpm2.TPMRHOwner,
 		ObjectHandle:     tpm2.NamedHandle{Handle: loaded.ObjectHandle, Name: loaded.Name},
 		PersistentHandle: ref.handle,
-	}).Execute(d.tpm); err != nil {
+	}).Execute(persistTPM); err != nil {
 		if isRC(err, tpm2.TPMRCNVDefined) {
 			return errorf("import %s: a key appeared there meanwhile: %w", ref, plugins.ErrKeyExists)
 		}
-		return d.ownerError(fmt.Sprintf("import %s: make the key persistent (TPM2_EvictControl)", ref), err)
+		return d.ownerError(fmt.Sprintf("import %s: make the key persistent (TPM2_EvictControl)%s", ref, oldGone), err)
 	}
 	return nil
 }

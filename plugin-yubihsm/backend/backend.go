@@ -155,8 +155,17 @@ func (b *Backend) HMAC(ctx context.Context, key plugins.Key, message []byte) ([]
 }
 
 // ImportKey stores material with PUT_HMAC_KEY: hmac-sha256, capability sign-hmac only
-// (not exportable under wrap), the URI's domains and label. With opts.Overwrite an existing
-// key is deleted first; that is two commands, not one atomic replace.
+// (not exportable under wrap), the URI's domains and label.
+//
+// With opts.Overwrite an existing key is deleted first (DELETE_OBJECT), then the new one
+// stored: two commands, not one atomic replace. The YubiHSM 2 has no command that replaces
+// an object, and PUT_HMAC_KEY refuses an object id in use; the new key cannot be stored
+// beside the old one and moved either, since an object's id never changes (the id is what
+// the URI names). Two keys with one id cannot happen; but a replacement cut off between the
+// two commands (the plugin killed, the connector gone) leaves no key at the id, and the
+// error then says that the old key may be gone and to check with awskeep keys describe.
+// Once the old key is deleted, the request's context no longer counts (the new key is
+// stored within replaceTimeout), so a host's deadline alone does not cut the sequence off.
 func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byte, opts plugins.ImportOptions) error {
 	ref, c, k, err := b.prepare(ctx, key)
 	if err != nil {
@@ -172,13 +181,27 @@ func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byt
 	}
 	_, err = c.PutHMACKey(ctx, spec, material)
 	if errors.Is(err, yubihsm.ErrObjectExists) && opts.Overwrite {
-		if err = c.DeleteObject(ctx, ref.objectID, yubihsm.TypeHMACKey); err == nil {
-			_, err = c.PutHMACKey(ctx, spec, material)
+		if err = c.DeleteObject(ctx, ref.objectID, yubihsm.TypeHMACKey); err != nil {
+			b.forget(k, err)
+			// A command cut off may have run on the device.
+			return translate(op+": delete the old key (it may be gone: check with awskeep keys describe)", ref, err)
 		}
+		finish, cancel := context.WithTimeout(context.WithoutCancel(ctx), replaceTimeout)
+		defer cancel()
+		if _, err = c.PutHMACKey(finish, spec, material); err != nil {
+			b.forget(k, err)
+			return translate(op+": the old key is deleted, but storing the new one failed, so the object id may hold no key "+
+				"(check with awskeep keys describe, and import again)", ref, err)
+		}
+		return nil
 	}
 	b.forget(k, err)
 	return translate(op, ref, err)
 }
+
+// replaceTimeout bounds storing the new key of a replacement once the old one is deleted;
+// the request's own deadline no longer applies then.
+const replaceTimeout = 10 * time.Second
 
 // DescribeKey reports GET_OBJECT_INFO. A key the session cannot see is Exists false.
 func (b *Backend) DescribeKey(ctx context.Context, key plugins.Key) (plugins.KeyDescription, error) {

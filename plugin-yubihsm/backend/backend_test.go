@@ -152,7 +152,7 @@ func TestErrors(t *testing.T) {
 		want error
 		text string
 	}{
-		{"wrong password", plugins.Key{URI: imported.URI, PIN: "guess"}, nil, plugins.ErrPINIncorrect, "not retried"},
+		{"wrong password", plugins.Key{URI: imported.URI, PIN: "guess"}, nil, plugins.ErrPINIncorrect, "refused the password"},
 		{"missing key", f.key(t, ""), nil, plugins.ErrKeyNotFound, "object-id"},
 		{"auth key without sign-hmac", plugins.Key{URI: strings.Replace(imported.URI, "auth-key-id=1", "auth-key-id=2", 1), PIN: "pw2"},
 			nil, plugins.ErrPermissionDenied, "sign-hmac"},

@@ -42,7 +42,7 @@ func translate(op string, ref keyRef, err error) error {
 	switch {
 	case errors.Is(err, yubihsm.ErrAuthentication):
 		e.sentinel = plugins.ErrPINIncorrect
-		e.hint = fmt.Sprintf("the device refused the password of authentication key %#04x; it was not retried", ref.authKeyID)
+		e.hint = fmt.Sprintf("the device refused the password of authentication key %#04x", ref.authKeyID)
 	case errors.Is(err, yubihsm.ErrAuthKeyNotFound):
 		e.sentinel = plugins.ErrInvalidKeyURI
 		e.hint = fmt.Sprintf("the device has no authentication key %#04x: check auth-key-id in the key URI", ref.authKeyID)

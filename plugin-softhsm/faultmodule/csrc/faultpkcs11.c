@@ -3,18 +3,19 @@
  *
  * It dlopens a real module (SoftHSM2 unless AWSKEEP_FAULT_TARGET names another one) and
  * hands out a copy of that module's function list (PKCS#11 v2.40 section 5.2
- * C_GetFunctionList) in which C_Initialize, C_Login, C_SignInit and C_Sign are wrapped.
- * Every other call goes straight to the real module. The wrappers:
+ * C_GetFunctionList) in which C_Initialize, C_Login, C_SignInit, C_Sign, C_CreateObject,
+ * C_DestroyObject and C_SetAttributeValue are wrapped. Every other call goes straight to the
+ * real module. The wrappers:
  *
  *   - read the fault from the file named by AWSKEEP_FAULT_CONTROL on every call (one word:
- *     none, segv, abort, hang, stdout, flood), so a test can switch it between requests to one
- *     long-running plugin process;
+ *     none, segv, abort, hang, stdout, flood, hang-create, hang-destroy, hang-setattr), so a
+ *     test can switch it between requests to one long-running plugin process;
  *   - append one line per call to the file named by AWSKEEP_FAULT_LOG ("C_Login user=1"),
  *     so a test can count how often a PIN reached the token, and one line per write to
  *     stdout with write(2)'s result ("stdout C_Sign 25").
  *
- * Faults, all inside C_Sign (the call the awskeep backend makes for every HMAC, and for the
- * check at the end of an import):
+ * Faults inside C_Sign (the call the awskeep backend makes for every HMAC, and for the check
+ * of a newly imported key):
  *   segv    store through a null pointer: a real SIGSEGV in C code
  *   abort   abort(): SIGABRT, as a failed assert in a vendor library would
  *   hang    never return, as a token that stopped answering
@@ -22,6 +23,14 @@
  *           then behave normally: stdout carries the go-plugin handshake
  *   flood   write 1 MiB without a newline to file descriptor 1, then behave normally:
  *           more than go-plugin's host reads as one line (bufio.MaxScanTokenSize, 64 KiB)
+ *
+ * and, to stop an import that replaces a key at one of its steps, one fault per call:
+ *   hang-create   in C_CreateObject
+ *   hang-destroy  in C_DestroyObject
+ *   hang-setattr  in C_SetAttributeValue
+ * each of which holds the call, before it reaches the real module, for as long as the
+ * control file names it; once it names another fault the call goes on, as on a token that
+ * was only slow.
  *
  * Only C_GetFunctionList is exported; callers that dlsym other C_ functions directly are
  * not served. The PKCS#11 types are declared here (v2.40, Unix: no structure packing, CK_ULONG
@@ -45,6 +54,7 @@ typedef CK_ULONG CK_SESSION_HANDLE;
 typedef CK_ULONG CK_OBJECT_HANDLE;
 typedef CK_ULONG CK_USER_TYPE;
 typedef CK_ULONG CK_MECHANISM_TYPE;
+typedef CK_ULONG CK_ATTRIBUTE_TYPE;
 typedef unsigned char CK_BYTE;
 typedef unsigned char CK_UTF8CHAR;
 
@@ -58,6 +68,12 @@ typedef struct CK_MECHANISM {
 	void *pParameter;
 	CK_ULONG ulParameterLen;
 } CK_MECHANISM;
+
+typedef struct CK_ATTRIBUTE {
+	CK_ATTRIBUTE_TYPE type;
+	void *pValue;
+	CK_ULONG ulValueLen;
+} CK_ATTRIBUTE;
 
 #define CKR_GENERAL_ERROR 0x05UL
 #define CKR_ARGUMENTS_BAD 0x07UL
@@ -108,6 +124,9 @@ typedef CK_RV (*get_function_list_fn)(CK_FUNCTION_LIST **);
 typedef CK_RV (*login_fn)(CK_SESSION_HANDLE, CK_USER_TYPE, CK_UTF8CHAR *, CK_ULONG);
 typedef CK_RV (*sign_init_fn)(CK_SESSION_HANDLE, CK_MECHANISM *, CK_OBJECT_HANDLE);
 typedef CK_RV (*sign_fn)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *, CK_ULONG *);
+typedef CK_RV (*create_object_fn)(CK_SESSION_HANDLE, CK_ATTRIBUTE *, CK_ULONG, CK_OBJECT_HANDLE *);
+typedef CK_RV (*destroy_object_fn)(CK_SESSION_HANDLE, CK_OBJECT_HANDLE);
+typedef CK_RV (*set_attribute_value_fn)(CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ATTRIBUTE *, CK_ULONG);
 
 #define DEFAULT_TARGET "/usr/lib/softhsm/libsofthsm2.so"
 #define GARBAGE "FAULTY MODULE SAYS HELLO\n"
@@ -117,7 +136,18 @@ static CK_FUNCTION_LIST wrapped;  /* what callers get */
 static CK_RV load_result = CKR_GENERAL_ERROR;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-enum fault { FAULT_NONE, FAULT_SEGV, FAULT_ABORT, FAULT_HANG, FAULT_STDOUT, FAULT_FLOOD, FAULT_UNKNOWN };
+enum fault {
+	FAULT_NONE,
+	FAULT_SEGV,
+	FAULT_ABORT,
+	FAULT_HANG,
+	FAULT_STDOUT,
+	FAULT_FLOOD,
+	FAULT_HANG_CREATE,
+	FAULT_HANG_DESTROY,
+	FAULT_HANG_SETATTR,
+	FAULT_UNKNOWN
+};
 
 /* complain writes one line to stderr, which the plugin host files under the plugin's log. */
 static void complain(const char *what, const char *detail)
@@ -155,6 +185,8 @@ static enum fault current_fault(void)
 	} names[] = {
 		{"", FAULT_NONE},	   {"none", FAULT_NONE}, {"segv", FAULT_SEGV},
 		{"abort", FAULT_ABORT},	   {"hang", FAULT_HANG}, {"stdout", FAULT_STDOUT}, {"flood", FAULT_FLOOD},
+		{"hang-create", FAULT_HANG_CREATE}, {"hang-destroy", FAULT_HANG_DESTROY},
+		{"hang-setattr", FAULT_HANG_SETATTR},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(word, names[i].name) == 0)
@@ -223,9 +255,25 @@ static CK_RV misbehave(enum fault f)
 	case FAULT_UNKNOWN:
 		return CKR_GENERAL_ERROR;
 	case FAULT_NONE:
+	case FAULT_HANG_CREATE:
+	case FAULT_HANG_DESTROY:
+	case FAULT_HANG_SETATTR:
 		break;
 	}
 	return 0;
+}
+
+/*
+ * hold_while keeps the calling thread here while the control file names f, checking every
+ * 10 ms: a token that stopped answering in one call, which a test can let go on. It returns
+ * CKR_GENERAL_ERROR for a fault word this module does not know, as every wrapper does.
+ */
+static CK_RV hold_while(enum fault f)
+{
+	enum fault now;
+	while ((now = current_fault()) == f)
+		usleep(10000);
+	return now == FAULT_UNKNOWN ? CKR_GENERAL_ERROR : 0;
 }
 
 static CK_RV fault_C_Initialize(void *args)
@@ -260,6 +308,33 @@ static CK_RV fault_C_Sign(CK_SESSION_HANDLE session, CK_BYTE *data, CK_ULONG dat
 	return ((sign_fn)real->C_Sign)(session, data, data_len, sig, sig_len);
 }
 
+static CK_RV fault_C_CreateObject(CK_SESSION_HANDLE session, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *object)
+{
+	record("C_CreateObject\n");
+	CK_RV rv = hold_while(FAULT_HANG_CREATE);
+	if (rv != 0)
+		return rv;
+	return ((create_object_fn)real->C_CreateObject)(session, tmpl, count, object);
+}
+
+static CK_RV fault_C_DestroyObject(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object)
+{
+	record("C_DestroyObject\n");
+	CK_RV rv = hold_while(FAULT_HANG_DESTROY);
+	if (rv != 0)
+		return rv;
+	return ((destroy_object_fn)real->C_DestroyObject)(session, object);
+}
+
+static CK_RV fault_C_SetAttributeValue(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE *tmpl, CK_ULONG count)
+{
+	record("C_SetAttributeValue\n");
+	CK_RV rv = hold_while(FAULT_HANG_SETATTR);
+	if (rv != 0)
+		return rv;
+	return ((set_attribute_value_fn)real->C_SetAttributeValue)(session, object, tmpl, count);
+}
+
 static CK_RV get_function_list_wrapped(CK_FUNCTION_LIST **list);
 
 static void load(void)
@@ -289,6 +364,9 @@ static void load(void)
 	wrapped.C_Login = (ck_entry)fault_C_Login;
 	wrapped.C_SignInit = (ck_entry)fault_C_SignInit;
 	wrapped.C_Sign = (ck_entry)fault_C_Sign;
+	wrapped.C_CreateObject = (ck_entry)fault_C_CreateObject;
+	wrapped.C_DestroyObject = (ck_entry)fault_C_DestroyObject;
+	wrapped.C_SetAttributeValue = (ck_entry)fault_C_SetAttributeValue;
 	load_result = 0;
 }
 
