@@ -69,6 +69,8 @@ Settings live in profiles of ~/.aws/config ($AWS_CONFIG_FILE):
 		newCredentialProcessCommand(e),
 		newExportCommand(e),
 		newExecCommand(e),
+		newServeCommand(e),
+		newUpdateCommand(e),
 		newDoctorCommand(e),
 		keys, plugins, cache,
 		newVersionCommand(e),

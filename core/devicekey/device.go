@@ -51,28 +51,9 @@ func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error)
 	if err != nil {
 		return nil, creds.Wrap(creds.ClassPlugin, "", err)
 	}
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = opts.Host.Getenv
-	}
-	secret, err := pin.Resolve(ctx, u, func(o *pin.Options) {
-		if getenv != nil {
-			o.Getenv = getenv
-		}
-		if opts.Prompter != nil {
-			o.Prompter = opts.Prompter
-		}
-		o.NoPrompt = opts.NoPrompt
-	})
+	secret, err := resolvePIN(ctx, u, opts)
 	if err != nil {
-		if errors.Is(err, prompt.ErrNoTerminal) {
-			return nil, creds.Wrap(creds.ClassPrompt, "", err) // names the PIN and the settings itself
-		}
-		class := creds.ClassConfig
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			class = creds.ClassPrompt
-		}
-		return nil, creds.Wrap(class, "PIN", err)
+		return nil, err
 	}
 	p, info, err := pluginhost.StartPath(ctx, path, u.Scheme, opts.Logger, opts.Host)
 	if err != nil {
@@ -91,6 +72,34 @@ func (d *Device) Deriver() sigv4.Deriver {
 		mac, err := raw.DeriveDateKey(ctx, date)
 		return mac, d.Explain("HMAC", err)
 	})
+}
+
+// resolvePIN finds the PIN for u as OpenOptions say; errors are classified.
+func resolvePIN(ctx context.Context, u *keyuri.URI, opts OpenOptions) (string, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = opts.Host.Getenv
+	}
+	secret, err := pin.Resolve(ctx, u, func(o *pin.Options) {
+		if getenv != nil {
+			o.Getenv = getenv
+		}
+		if opts.Prompter != nil {
+			o.Prompter = opts.Prompter
+		}
+		o.NoPrompt = opts.NoPrompt
+	})
+	if err != nil {
+		if errors.Is(err, prompt.ErrNoTerminal) {
+			return "", creds.Wrap(creds.ClassPrompt, "", err) // names the PIN and the settings itself
+		}
+		class := creds.ClassConfig
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			class = creds.ClassPrompt
+		}
+		return "", creds.Wrap(class, "PIN", err)
+	}
+	return secret, nil
 }
 
 // Close ends the plugin.
@@ -115,7 +124,19 @@ func (d *Device) Explain(op string, err error) error {
 		}
 		return creds.Wrap(creds.ClassPlugin, "plugin "+d.plugin.Name(), err)
 	}
-	if errors.Is(err, plugins.ErrPINIncorrect) && d.Key.PIN == "" {
+	return explainDevice(op, d.Key, err)
+}
+
+// explainDevice classifies an error of a device operation as the device's and adds the
+// hint (or says that no PIN was given).
+func explainDevice(op string, key plugins.Key, err error) error {
+	if creds.ClassOf(err) != creds.ClassUnknown {
+		return err
+	}
+	if errors.Is(err, plugins.ErrPluginUnavailable) {
+		return creds.Wrap(creds.ClassPlugin, "", err)
+	}
+	if errors.Is(err, plugins.ErrPINIncorrect) && key.PIN == "" {
 		// No PIN was sent (pin-value= says the key has none): the device refusing is not a
 		// wrong PIN, and saying so would send the user looking for a typo.
 		return creds.Wrap(creds.ClassDevice, "", &noPIN{op})

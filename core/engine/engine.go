@@ -42,6 +42,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Pool, for long-lived hosts (serve, exec --server), keeps the key's plugin running
+	// between Retrieves and restarts it after a crash; the PIN is then resolved once. Nil
+	// starts the plugin for each Retrieve and ends it after.
+	Pool *pluginhost.Pool
 }
 
 // New returns the Provider for s: its source, wrapped in Options.Cache when set. Nothing
@@ -94,6 +98,9 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 		},
 		Logger: opts.Logger,
 		Now:    opts.Now,
+	}
+	if opts.Pool != nil {
+		source.Backend = opts.Pool
 	}
 	if opts.Cache == nil {
 		return source, nil

@@ -28,6 +28,10 @@ type ExecInput struct {
 	// Credentials and Region go into the child's environment.
 	Credentials creds.Credentials
 	Region      string
+	// Endpoint, when set, replaces the credentials: the child gets these variables (a
+	// local credentials endpoint and its token, see package server) and never the
+	// credentials themselves.
+	Endpoint []Variable
 	// Profile is the value of ProfileEnv in the child.
 	Profile string
 	// AllowNested runs the child even when Environ shows awskeep exec already ran.
@@ -61,7 +65,14 @@ func Exec(in ExecInput) (int, error) {
 	}
 	env := CleanEnv(in.Environ)
 	env = removeVar(env, ProfileEnv)
-	for _, v := range Variables(in.Credentials, in.Region) {
+	vars := Variables(in.Credentials, in.Region)
+	if in.Endpoint != nil {
+		vars = in.Endpoint
+		if in.Region != "" {
+			vars = append(vars, Variable{"AWS_REGION", in.Region}, Variable{"AWS_DEFAULT_REGION", in.Region})
+		}
+	}
+	for _, v := range vars {
 		env = removeVar(env, v.Name)
 		env = append(env, v.Name+"="+v.Value)
 	}

@@ -1,0 +1,25 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package credfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// Update needs flock, O_NOFOLLOW and file owners; elsewhere it refuses.
+const supported = false
+
+var errSymlink = errors.New("symbolic link")
+
+type fileMeta struct {
+	regular bool
+	perm    fs.FileMode
+	uid     int
+}
+
+func readRegular(string, int64) ([]byte, fileMeta, error) { return nil, fileMeta{}, ErrUnsupported }
+func openLockFile(string) (*os.File, error)               { return nil, ErrUnsupported }
+func tryLock(*os.File) (bool, error)                      { return false, ErrUnsupported }
+func unlock(*os.File) error                               { return ErrUnsupported }

@@ -1,0 +1,90 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package credfile
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+const supported = true
+
+// errSymlink is what readRegular returns for a symbolic link.
+var errSymlink = errors.New("symbolic link")
+
+// fileMeta is what Update checks of the file it read.
+type fileMeta struct {
+	regular bool
+	perm    fs.FileMode
+	uid     int
+}
+
+// readRegular opens path without following a symbolic link (Update resolved the link
+// before taking the lock; a link appearing since is refused) and without blocking on a
+// FIFO, and reads it if it is a regular file of at most max bytes (data nil otherwise).
+// The metadata comes from the open descriptor.
+func readRegular(path string, max int64) ([]byte, fileMeta, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		// Linux and macOS say ELOOP for a symbolic link under O_NOFOLLOW, FreeBSD EMLINK.
+		if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
+			return nil, fileMeta{}, errSymlink
+		}
+		return nil, fileMeta{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fileMeta{}, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil, fileMeta{}, ErrUnsupported
+	}
+	m := fileMeta{regular: fi.Mode().IsRegular(), perm: fi.Mode().Perm(), uid: int(st.Uid)}
+	if !m.regular || fi.Size() > max || m.perm&0o077 != 0 || m.uid != os.Geteuid() {
+		return nil, m, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, m, err
+	}
+	if int64(len(data)) > max {
+		return nil, m, nil
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, m, nil
+}
+
+// openLockFile opens (creating, 0600) the lock file, refusing a symbolic link in its
+// place and not blocking on a FIFO.
+func openLockFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+}
+
+// tryLock takes an exclusive flock without blocking; busy reports that another open file
+// description holds it. flock locks belong to the open file description, so they exclude
+// other processes and other opens within this process alike, and die with the process.
+func tryLock(f *os.File) (busy bool, err error) {
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return false, nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return true, nil
+		default:
+			return false, err
+		}
+	}
+}
+
+// unlock releases the flock; closing the file would too, this makes it explicit.
+func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
