@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/internal/flock"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -291,72 +292,23 @@ func (c *Cache) store(k Key, id string, cr creds.Credentials) (err error) {
 	return nil
 }
 
-// Lock polling: start fast (a fetch may finish in milliseconds), back off to a modest
-// ceiling. flock cannot be interrupted by a context, so waiting is done by polling
-// LOCK_NB rather than by a blocking call that would outlive a cancelled context.
-const (
-	lockPollMin = time.Millisecond
-	lockPollMax = 25 * time.Millisecond
-)
-
 // lock takes the exclusive flock on path.
 func (c *Cache) lock(ctx context.Context, path string) (*os.File, error) {
-	if err := ctx.Err(); err != nil {
+	f, err := flock.Lock(ctx, path, flock.Options{Timeout: c.lockTimeout, Busy: c.lockBusy})
+	switch {
+	case err == nil:
+		return f, nil
+	case errors.Is(err, flock.ErrTimeout):
+		return nil, fmt.Errorf("cache: wait for lock %s: another awskeep process has held it for more than %s (it may be waiting for a PIN or a device); retry, or use --no-cache: %w",
+			path, c.lockTimeout, ErrLockTimeout)
+	case errors.Is(err, flock.ErrNotRegular):
+		return nil, fmt.Errorf("cache: lock %s is not a regular file; remove it", path)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil, fmt.Errorf("cache: wait for lock %s: %w", path, err)
+	case errors.Is(err, flock.ErrUnsupported):
+		return nil, fmt.Errorf("cache: lock %s: %w", path, ErrUnsupported)
 	}
-	var deadline <-chan time.Time
-	if c.lockTimeout > 0 {
-		t := time.NewTimer(c.lockTimeout)
-		defer t.Stop()
-		deadline = t.C
-	}
-	poll := time.NewTimer(0)
-	defer poll.Stop()
-	<-poll.C
-	delay := lockPollMin
-	for {
-		f, err := openLockFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("cache: open lock %s: %w; remove it if it is not a file", path, err)
-		}
-		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-			f.Close()
-			return nil, fmt.Errorf("cache: lock %s is not a regular file; remove it", path)
-		}
-		for {
-			busy, err := tryLock(f)
-			if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("cache: lock %s: %w", path, err)
-			}
-			if !busy {
-				break
-			}
-			if c.lockBusy != nil {
-				c.lockBusy()
-			}
-			poll.Reset(delay)
-			select {
-			case <-ctx.Done():
-				f.Close()
-				return nil, fmt.Errorf("cache: wait for lock %s: %w", path, ctx.Err())
-			case <-deadline:
-				f.Close()
-				return nil, fmt.Errorf("cache: wait for lock %s: another awskeep process has held it for more than %s (it may be waiting for a PIN or a device); retry, or use --no-cache: %w",
-					path, c.lockTimeout, ErrLockTimeout)
-			case <-poll.C:
-			}
-			delay = min(2*delay, lockPollMax)
-		}
-		// Clear may have unlinked the lock file while we waited on it; a lock on an
-		// unlinked file excludes nobody who opens the path now, so lock the new one.
-		held, err1 := f.Stat()
-		now, err2 := os.Lstat(path)
-		if err1 == nil && err2 == nil && os.SameFile(held, now) {
-			return f, nil
-		}
-		f.Close()
-	}
+	return nil, fmt.Errorf("cache: lock %s: %w; remove it if it is not a file", path, err)
 }
 
 // removeLeftovers removes the temporary files of key id (.tmp-<id>-*). Call it only under
@@ -370,10 +322,7 @@ func (c *Cache) removeLeftovers(id string) {
 	}
 }
 
-func (c *Cache) release(f *os.File) {
-	unlock(f)
-	f.Close()
-}
+func (c *Cache) release(f *os.File) { flock.Unlock(f) }
 
 // Clear removes every entry, lock and leftover temporary file from the cache directory,
 // and nothing else (the directory may be shared with other files if Options.Dir says so).

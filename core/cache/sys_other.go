@@ -4,7 +4,6 @@ package cache
 
 import (
 	"io/fs"
-	"os"
 )
 
 // supported is false where flock, O_NOFOLLOW or file owners are missing: Open fails with
@@ -12,7 +11,4 @@ import (
 const supported = false
 
 func readEntryFile(string, int64) ([]byte, fileMeta, error) { return nil, fileMeta{}, ErrUnsupported }
-func openLockFile(string) (*os.File, error)                 { return nil, ErrUnsupported }
 func metaOf(fs.FileInfo) (fileMeta, bool)                   { return fileMeta{}, false }
-func tryLock(*os.File) (bool, error)                        { return false, ErrUnsupported }
-func unlock(*os.File) error                                 { return ErrUnsupported }

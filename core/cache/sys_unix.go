@@ -5,7 +5,6 @@ package cache
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"syscall"
 )
 
@@ -72,30 +71,3 @@ func metaOf(fi fs.FileInfo) (fileMeta, bool) {
 	}
 	return fileMeta{regular: fi.Mode().IsRegular(), perm: fi.Mode().Perm(), uid: int(st.Uid), size: fi.Size()}, true
 }
-
-// openLockFile opens (creating) a key's lock file, with the same precautions.
-func openLockFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
-}
-
-// tryLock takes an exclusive flock without blocking; busy reports that another open file
-// description holds it. flock locks belong to the open file description, so they exclude
-// other processes and other opens within this process alike, and die with the process.
-func tryLock(f *os.File) (busy bool, err error) {
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		switch {
-		case err == nil:
-			return false, nil
-		case errors.Is(err, syscall.EINTR):
-			continue
-		case errors.Is(err, syscall.EWOULDBLOCK):
-			return true, nil
-		default:
-			return false, err
-		}
-	}
-}
-
-// unlock releases the flock; closing the file would too, this just makes it explicit.
-func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }

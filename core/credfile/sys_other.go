@@ -5,7 +5,6 @@ package credfile
 import (
 	"errors"
 	"io/fs"
-	"os"
 )
 
 // Update needs flock, O_NOFOLLOW and file owners; elsewhere it refuses.
@@ -20,6 +19,3 @@ type fileMeta struct {
 }
 
 func readRegular(string, int64) ([]byte, fileMeta, error) { return nil, fileMeta{}, ErrUnsupported }
-func openLockFile(string) (*os.File, error)               { return nil, ErrUnsupported }
-func tryLock(*os.File) (bool, error)                      { return false, ErrUnsupported }
-func unlock(*os.File) error                               { return ErrUnsupported }

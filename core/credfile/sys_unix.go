@@ -60,31 +60,3 @@ func readRegular(path string, max int64) ([]byte, fileMeta, error) {
 	}
 	return data, m, nil
 }
-
-// openLockFile opens (creating, 0600) the lock file, refusing a symbolic link in its
-// place and not blocking on a FIFO.
-func openLockFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
-}
-
-// tryLock takes an exclusive flock without blocking; busy reports that another open file
-// description holds it. flock locks belong to the open file description, so they exclude
-// other processes and other opens within this process alike, and die with the process.
-func tryLock(f *os.File) (busy bool, err error) {
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		switch {
-		case err == nil:
-			return false, nil
-		case errors.Is(err, syscall.EINTR):
-			continue
-		case errors.Is(err, syscall.EWOULDBLOCK):
-			return true, nil
-		default:
-			return false, err
-		}
-	}
-}
-
-// unlock releases the flock; closing the file would too, this makes it explicit.
-func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
