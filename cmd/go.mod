@@ -4,6 +4,8 @@ go 1.26.0
 
 require (
 	github.com/aws/aws-sdk-go-v2 v1.47.7
+	github.com/aws/aws-sdk-go-v2/credentials v1.20.15
+	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.7
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
 	github.com/awskeep/awskeep/core v0.0.0-00010101000000-000000000000
 	github.com/awskeep/awskeep/plugin-softhsm v0.0.0-00010101000000-000000000000

@@ -43,6 +43,10 @@ listens on loopback; another address needs --allow-remote.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			// Refused before the device and STS are touched.
+			if err := server.CheckAddress(listen, allowRemote); err != nil {
+				return usagef("--listen: %v", err)
+			}
 			s, provider, stop, err := f.longLived(ctx, e)
 			if err != nil {
 				return err
@@ -104,6 +108,8 @@ func (f *credentialFlags) longLived(ctx context.Context, e *env) (engine.Setting
 		return s, nil, nil, err
 	}
 	timeout := timeDuration(f.host.timeout)
+	// A failure of the first fetch is this command's error, printed once as such: the
+	// refresher's own warning about it would say it a second time.
 	r := refresh.New(source, func(o *refresh.Options) {
 		o.Logger = e.logger
 		o.FetchTimeout = timeout

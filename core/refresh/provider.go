@@ -119,8 +119,19 @@ func (p *Provider) fetch() (any, error) {
 		err = ErrClosed // the source saw Close's cancellation; say so rather than "context canceled"
 	}
 	if err != nil {
+		// Logged only when credentials are held (a refresh of working ones failed, and
+		// callers are still being served): without any, every caller receives the error
+		// itself, and a log line would say it twice.
+		p.mu.Lock()
+		held := p.have
+		p.mu.Unlock()
 		switch {
-		case errors.Is(err, ErrClosed):
+		case errors.Is(err, ErrClosed) || !held:
+			if p.opts.Permanent(err) {
+				p.mu.Lock()
+				p.fatal = err
+				p.mu.Unlock()
+			}
 		case p.opts.Permanent(err):
 			p.mu.Lock()
 			p.fatal = err

@@ -84,6 +84,16 @@ func (e *Endpoint) Close(ctx context.Context) error {
 	return err
 }
 
+// CheckAddress checks a listen address as Listen will: it must be host:port, and a
+// loopback address unless allowRemote (otherwise the error wraps ErrNotLoopback).
+// Commands call it first, to refuse a bad address before any device or network work.
+func CheckAddress(addr string, allowRemote bool) error {
+	if err := checkLoopback(addr); err != nil && (!allowRemote || !errors.Is(err, ErrNotLoopback)) {
+		return err
+	}
+	return nil
+}
+
 // checkLoopback says whether addr's host is a loopback address (or localhost).
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
