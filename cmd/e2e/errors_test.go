@@ -145,3 +145,28 @@ func TestPINFileMustBePrivate(t *testing.T) {
 	r := u.run("", nil, "keys", "describe", "--key", u.keyURI("prod"))
 	mustFailClearly(t, r, "chmod 600")
 }
+
+// TestErrorLineIsCapped: whatever a device or server puts in an error (here a 100 KB key
+// label echoed by "key not found"), the one stderr line stays readable.
+func TestErrorLineIsCapped(t *testing.T) {
+	u := newUser(t)
+	label := strings.Repeat("L", 100<<10)
+	r := u.run("", nil, "credential-process", "--key", u.keyURI(label), "--access-key-id", world.alice.AccessKeyID,
+		"--endpoint-url", world.server.URL, "--no-cache")
+	if len(r.stderr) > 1200 || r.code != 1 {
+		t.Fatalf("exit %d, an error line of %d bytes", r.code, len(r.stderr))
+	}
+	mustFailClearly(t, r, "no key object", "bytes cut")
+}
+
+// TestKeyWithoutPINSaysSo: a key URI that says the key has no PIN (pin-value=) on a token
+// that wants one is told apart from a wrong PIN.
+func TestKeyWithoutPINSaysSo(t *testing.T) {
+	u := newUser(t)
+	u.importKey("prod", world.alice.SecretAccessKey)
+	r := u.run("", nil, "keys", "describe", "--key", u.token.KeyURI("prod")+"&pin-value=")
+	mustFailClearly(t, r, "the key needs a PIN and none was given", "pin-source")
+	if strings.Contains(r.stderr, "incorrect") {
+		t.Fatalf("a PIN that was never given is called incorrect: %s", r.stderr)
+	}
+}

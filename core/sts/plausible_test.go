@@ -100,3 +100,12 @@ func TestRedirectIsReported(t *testing.T) {
 		})
 	}
 }
+
+// TestServerTextIsQuoted: an STS message is the server's words, shown quoted so that none
+// of it passes for awskeep's own (a message could hold anything, a newline included).
+func TestServerTextIsQuoted(t *testing.T) {
+	err := &sts.APIError{Operation: "AssumeRole", Code: "AccessDenied", Message: "not you\nawskeep: all fine"}
+	if got, want := err.Error(), `STS AssumeRole: AccessDenied: "not you\nawskeep: all fine"`; got != want {
+		t.Fatalf("Error() = %s, want %s", got, want)
+	}
+}
