@@ -9,6 +9,7 @@ import (
 	"github.com/awskeep/awskeep/core/cache"
 	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/engine"
+	"github.com/awskeep/awskeep/core/pluginhost"
 	"github.com/awskeep/awskeep/core/profile"
 )
 
@@ -70,23 +71,30 @@ func (f *credentialFlags) resolve(e *env) (engine.Settings, error) {
 	return engine.Resolve(flags, p, e.getenv)
 }
 
-// retrieve resolves the settings and returns the credentials, from the cache unless
-// --no-cache, within --timeout.
-func (f *credentialFlags) retrieve(ctx context.Context, e *env) (engine.Settings, creds.Credentials, error) {
+// provider resolves the settings and builds the engine's provider for them, with the
+// cache unless --no-cache; pool, when set, keeps the plugin warm (long-lived commands).
+func (f *credentialFlags) provider(e *env, pool *pluginhost.Pool) (engine.Settings, creds.Provider, error) {
 	s, err := f.resolve(e)
 	if err != nil {
-		return s, creds.Credentials{}, err
+		return s, nil, err
 	}
 	opts := engine.Options{
 		Plugins: f.host.options(e), Getenv: e.getenv, Environ: e.environ(),
-		Logger: e.logger, Now: e.now,
+		Logger: e.logger, Now: e.now, Pool: pool,
 	}
 	if !f.noCache {
 		if opts.Cache, err = openCache(e); err != nil {
-			return s, creds.Credentials{}, creds.Wrap(creds.ClassCache, "credential cache", err)
+			return s, nil, creds.Wrap(creds.ClassCache, "credential cache", err)
 		}
 	}
 	p, err := engine.New(s, opts)
+	return s, p, err
+}
+
+// retrieve resolves the settings and returns the credentials, from the cache unless
+// --no-cache, within --timeout.
+func (f *credentialFlags) retrieve(ctx context.Context, e *env) (engine.Settings, creds.Credentials, error) {
+	s, p, err := f.provider(e, nil)
 	if err != nil {
 		return s, creds.Credentials{}, err
 	}

@@ -38,7 +38,7 @@ working.`,
 				return err
 			}
 			in := sinks.ExecInput{
-				Argv: args, Environ: e.environ(), Profile: "", AllowNested: allowNested,
+				Argv: args, Environ: e.environ(), AllowNested: allowNested,
 				Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr,
 			}
 			if withServer {

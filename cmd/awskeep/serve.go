@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/engine"
 	"github.com/awskeep/awskeep/core/pluginhost"
 	"github.com/awskeep/awskeep/core/refresh"
@@ -87,29 +86,13 @@ listens on loopback; another address needs --allow-remote.`,
 // credentials are fetched now, so a broken set-up fails at start and no client waits for
 // STS later. stop ends the refresh and the plugin.
 func (f *credentialFlags) longLived(ctx context.Context, e *env) (engine.Settings, *refresh.Provider, func(), error) {
-	s, err := f.resolve(e)
-	if err != nil {
-		return s, nil, nil, err
-	}
 	pool := pluginhost.NewPool(e.logger, f.host.options(e))
-	opts := engine.Options{
-		Plugins: f.host.options(e), Getenv: e.getenv, Environ: e.environ(),
-		Logger: e.logger, Now: e.now, Pool: pool,
-	}
-	if !f.noCache {
-		if opts.Cache, err = openCache(e); err != nil {
-			pool.Close()
-			return s, nil, nil, creds.Wrap(creds.ClassCache, "credential cache", err)
-		}
-	}
-	source, err := engine.New(s, opts)
+	s, source, err := f.provider(e, pool)
 	if err != nil {
 		pool.Close()
 		return s, nil, nil, err
 	}
 	timeout := timeDuration(f.host.timeout)
-	// A failure of the first fetch is this command's error, printed once as such: the
-	// refresher's own warning about it would say it a second time.
 	r := refresh.New(source, func(o *refresh.Options) {
 		o.Logger = e.logger
 		o.FetchTimeout = timeout
