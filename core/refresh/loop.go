@@ -39,7 +39,7 @@ func (p *Provider) loop(done chan struct{}) {
 			continue
 		}
 
-		_, err := p.wait(p.life)
+		_, err := p.wait(p.life, p.fetch)
 		switch {
 		case err == nil:
 			failures, retryAt = 0, time.Time{}

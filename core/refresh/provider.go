@@ -65,12 +65,12 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 	case valid:
 		return cur, nil
 	}
-	return p.wait(ctx)
+	return p.wait(ctx, p.fetchUnlessValid)
 }
 
-// wait joins the fetch in flight, or starts one, and waits for it or for ctx.
-func (p *Provider) wait(ctx context.Context) (creds.Credentials, error) {
-	ch := p.group.DoChan("", p.fetch)
+// wait joins the fetch in flight, or starts one with fetch, and waits for it or for ctx.
+func (p *Provider) wait(ctx context.Context, fetch func() (any, error)) (creds.Credentials, error) {
+	ch := p.group.DoChan("", fetch)
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -80,6 +80,19 @@ func (p *Provider) wait(ctx context.Context) (creds.Credentials, error) {
 	case <-ctx.Done():
 		return creds.Credentials{}, fmt.Errorf("refresh: wait for credentials: %w", context.Cause(ctx))
 	}
+}
+
+// fetchUnlessValid is fetch for Retrieve: a caller that found no valid credentials may
+// start its flight just after another one stored some; it takes those instead of asking the
+// source again.
+func (p *Provider) fetchUnlessValid() (any, error) {
+	p.mu.Lock()
+	cur, valid := p.cur, !p.closed && p.have && p.cur.Remaining(p.opts.Now()) > 0
+	p.mu.Unlock()
+	if valid {
+		return cur, nil
+	}
+	return p.fetch()
 }
 
 // fetch asks the source once, on a context detached from the callers, and stores the
