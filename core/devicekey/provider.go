@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/prompt"
 	"github.com/awskeep/awskeep/core/sigv4"
 	"github.com/awskeep/awskeep/core/sts"
-	"github.com/awskeep/awskeep/plugins"
 	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
@@ -51,13 +49,9 @@ type Provider struct {
 	Logger *slog.Logger
 	// Now is the clock for timings; default time.Now.
 	Now func() time.Time
-	// Backend, when set, is a long-lived plugin host (a pluginhost.Pool, which restarts a
-	// crashed plugin) used instead of starting the key's plugin for each Retrieve. The PIN
-	// is then resolved once, at the first Retrieve, and kept for the Provider's life.
-	Backend plugins.Backend
-
-	mu  sync.Mutex
-	key *plugins.Key // the key with its PIN, once resolved (Backend only)
+	// Pooled, when set, is the key on a long-lived plugin host, used instead of starting
+	// the key's plugin for each Retrieve; its PIN is resolved once (see Pooled).
+	Pooled *Pooled
 }
 
 var _ creds.Provider = (*Provider)(nil)
@@ -79,19 +73,12 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 		}
 	}
 	var deriver sigv4.Deriver
-	if p.Backend != nil {
-		key, err := p.pooledKey(ctx)
-		if err != nil {
+	if p.Pooled != nil {
+		// The PIN is resolved before STS is involved, so that a missing one fails first.
+		if _, err := p.Pooled.Key(ctx); err != nil {
 			return creds.Credentials{}, err
 		}
-		raw := Deriver(p.Backend, key)
-		deriver = sigv4.DeriverFunc(func(ctx context.Context, date string) ([]byte, error) {
-			mac, err := raw.DeriveDateKey(ctx, date)
-			if err != nil {
-				return nil, explainDevice("HMAC", key, err)
-			}
-			return mac, nil
-		})
+		deriver = p.Pooled.Deriver()
 	} else {
 		d, err := Open(ctx, p.Key, p.Open)
 		if errors.Is(err, prompt.ErrNoTerminal) {
@@ -138,21 +125,4 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 	}
 	log.Debug("STS answered", "operation", op, "elapsed", now().Sub(start))
 	return out, err
-}
-
-// pooledKey resolves the PIN once for the Provider's life (Backend only). A failure is not
-// remembered: the next Retrieve asks again (a wrong PIN is the device's answer, not this
-// step's, and the caller decides whether to call again).
-func (p *Provider) pooledKey(ctx context.Context) (plugins.Key, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.key != nil {
-		return *p.key, nil
-	}
-	secret, err := resolvePIN(ctx, p.Key, p.Open)
-	if err != nil {
-		return plugins.Key{}, err
-	}
-	p.key = &plugins.Key{URI: p.Key.WithoutSecrets().String(), PIN: secret}
-	return *p.key, nil
 }

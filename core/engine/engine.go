@@ -46,6 +46,10 @@ type Options struct {
 	// between Retrieves and restarts it after a crash; the PIN is then resolved once. Nil
 	// starts the plugin for each Retrieve and ends it after.
 	Pool *pluginhost.Pool
+	// Device, when set, is the settings' key already on a long-lived plugin host, shared
+	// with another user of the key (a direct signer): its plugin and resolved PIN serve
+	// this source too. It takes precedence over Pool.
+	Device *devicekey.Pooled
 }
 
 // New returns the Provider for s: its source, wrapped in Options.Cache when set. Nothing
@@ -99,8 +103,11 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 		Logger: opts.Logger,
 		Now:    opts.Now,
 	}
-	if opts.Pool != nil {
-		source.Backend = opts.Pool
+	switch {
+	case opts.Device != nil:
+		source.Pooled = opts.Device
+	case opts.Pool != nil:
+		source.Pooled = &devicekey.Pooled{Backend: opts.Pool, URI: u, Open: source.Open}
 	}
 	if opts.Cache == nil {
 		return source, nil

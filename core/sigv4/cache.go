@@ -1,6 +1,9 @@
 package sigv4
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // maxCachedKeys bounds the cache. A signer normally talks to a handful of (region, service)
 // pairs; the bound only matters for a long-running process that signs for many days or
@@ -13,40 +16,144 @@ const maxCachedKeys = 64
 // The trade-off: a cached kSigning saves a device round trip per request, but anyone who can
 // read this process's memory can sign requests for that one date, region and service until
 // the date changes, without the device. kDate would be worth more (every region and service
-// of the day), which is why it is not cached.
+// of the day), which is why it is not cached. To keep that window to the day itself, a key
+// is zeroed and dropped when its date ends (a timer, so an idle process forgets it too) and
+// every key is zeroed by close.
 type keyCache struct {
-	mu   sync.Mutex
-	keys map[cacheKey][]byte
+	mu     sync.Mutex
+	keys   map[cacheKey][]byte
+	timer  *time.Timer // fires at the end of the earliest cached date
+	closed bool
+
+	now func() time.Time // default time.Now; tests set it
 }
 
 type cacheKey struct {
 	date, region, service string
 }
 
+// get returns a copy of the cached key for k, which the caller zeroes after use: the cache
+// may zero its own copy at any time.
 func (c *keyCache) get(k cacheKey) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.expireLocked()
 	key, ok := c.keys[k]
-	return key, ok
+	if !ok {
+		return nil, false
+	}
+	return append([]byte(nil), key...), true
 }
 
-// put stores key. When the cache is full it first drops keys of other dates (they are
-// useless once the date has moved on), then everything.
+// put stores a copy of key. When the cache is full it first drops keys of other dates
+// (they are useless once the date has moved on), then everything. A key whose date has
+// already ended, or any key after close, is not stored.
 func (c *keyCache) put(k cacheKey, key []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed || !c.clock().Before(dayEnd(k.date)) {
+		return
+	}
 	if c.keys == nil {
 		c.keys = make(map[cacheKey][]byte)
 	}
-	if _, ok := c.keys[k]; !ok && len(c.keys) >= maxCachedKeys {
-		for old := range c.keys {
+	if old, ok := c.keys[k]; ok {
+		clear(old)
+	} else if len(c.keys) >= maxCachedKeys {
+		for old, v := range c.keys {
 			if old.date != k.date {
+				clear(v)
 				delete(c.keys, old)
 			}
 		}
 		if len(c.keys) >= maxCachedKeys {
-			clear(c.keys)
+			c.dropAllLocked()
 		}
 	}
-	c.keys[k] = key
+	c.keys[k] = append([]byte(nil), key...)
+	c.armLocked()
+}
+
+// close zeroes and drops every key and stops the timer; later puts store nothing.
+func (c *keyCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	c.dropAllLocked()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
+
+// len is the number of cached keys (tests).
+func (c *keyCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.keys)
+}
+
+func (c *keyCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+// expireLocked zeroes and drops the keys whose date has ended.
+func (c *keyCache) expireLocked() {
+	now := c.clock()
+	for k, v := range c.keys {
+		if !now.Before(dayEnd(k.date)) {
+			clear(v)
+			delete(c.keys, k)
+		}
+	}
+}
+
+func (c *keyCache) dropAllLocked() {
+	for k, v := range c.keys {
+		clear(v)
+		delete(c.keys, k)
+	}
+}
+
+// armLocked sets the timer to the end of the earliest cached date, so that keys are zeroed
+// on time even when nothing is signed any more.
+func (c *keyCache) armLocked() {
+	var first time.Time
+	for k := range c.keys {
+		if end := dayEnd(k.date); first.IsZero() || end.Before(first) {
+			first = end
+		}
+	}
+	if first.IsZero() {
+		return
+	}
+	wait := first.Sub(c.clock())
+	if c.timer == nil {
+		c.timer = time.AfterFunc(wait, c.onTimer)
+		return
+	}
+	c.timer.Reset(wait)
+}
+
+func (c *keyCache) onTimer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.expireLocked()
+	c.armLocked()
+}
+
+// dayEnd is the instant the signing date yyyymmdd (UTC) ends. An unparsable date (never
+// produced by newScope) counts as ended.
+func dayEnd(date string) time.Time {
+	d, err := time.Parse(dateFormat, date)
+	if err != nil {
+		return time.Time{}
+	}
+	return d.AddDate(0, 0, 1)
 }

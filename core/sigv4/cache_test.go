@@ -43,10 +43,22 @@ type scopeAt struct {
 
 var day1 = time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC)
 
+// beforeTestDates is a clock before every signing date the tests use, so that the cache
+// keeps their keys (it drops a key once its date has ended by the clock).
+func beforeTestDates() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// cachingSigner returns a Signer with the signing-key cache on and the cache's clock at
+// beforeTestDates.
+func cachingSigner(d Deriver) *Signer {
+	s := New(d, func(o *Options) { o.CacheSigningKey = true })
+	s.cache.now = beforeTestDates
+	return s
+}
+
 func TestCacheGivesSameSignature(t *testing.T) {
 	ctx := context.Background()
 	creds := Credentials{AccessKeyID: "AKIDEXAMPLE"}
-	cached := New(SoftwareDeriver(testSecret), func(o *Options) { o.CacheSigningKey = true })
+	cached := cachingSigner(SoftwareDeriver(testSecret))
 	uncached := New(SoftwareDeriver(testSecret))
 	for _, sc := range []scopeAt{
 		{day1, "us-east-1", "sts"},
@@ -88,7 +100,7 @@ func TestCacheKeyedByScope(t *testing.T) {
 		{"other date again", scopeAt{day1.AddDate(0, 0, 1), "us-east-1", "sts"}, 4},
 	}
 	d := &countingDeriver{d: SoftwareDeriver(testSecret)}
-	s := New(d, func(o *Options) { o.CacheSigningKey = true })
+	s := cachingSigner(d)
 	for _, st := range steps {
 		r := newTestRequest(t)
 		if err := s.SignHTTP(context.Background(), r, EmptyPayloadHash, Credentials{AccessKeyID: "AKID"}, st.sc.service, st.sc.region, st.sc.t); err != nil {
@@ -103,6 +115,7 @@ func TestCacheKeyedByScope(t *testing.T) {
 func TestCacheOffDerivesEveryTime(t *testing.T) {
 	d := &countingDeriver{d: SoftwareDeriver(testSecret)}
 	s := New(d)
+	s.cache.now = beforeTestDates
 	const n = 5
 	for range n {
 		if err := s.SignHTTP(context.Background(), newTestRequest(t), EmptyPayloadHash, Credentials{AccessKeyID: "AKID"}, "sts", "us-east-1", day1); err != nil {
@@ -130,7 +143,7 @@ func TestCacheOffDerivesEveryTime(t *testing.T) {
 
 // TestCacheStoresOnlySigningKey: what the cache holds is kSigning for its scope, never kDate.
 func TestCacheStoresOnlySigningKey(t *testing.T) {
-	s := New(SoftwareDeriver(testSecret), func(o *Options) { o.CacheSigningKey = true })
+	s := cachingSigner(SoftwareDeriver(testSecret))
 	if err := s.SignHTTP(context.Background(), newTestRequest(t), EmptyPayloadHash, Credentials{AccessKeyID: "AKID"}, "iam", "us-east-1", time.Date(2012, 2, 15, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +160,7 @@ func TestCacheStoresOnlySigningKey(t *testing.T) {
 }
 
 func TestCacheBounded(t *testing.T) {
-	s := New(SoftwareDeriver(testSecret), func(o *Options) { o.CacheSigningKey = true })
+	s := cachingSigner(SoftwareDeriver(testSecret))
 	for i := range 3 * maxCachedKeys {
 		region := fmt.Sprintf("region-%d", i)
 		when := day1.AddDate(0, 0, i/maxCachedKeys)
@@ -164,7 +177,7 @@ func TestCacheBounded(t *testing.T) {
 // the locking, and every signature must equal the uncached one.
 func TestCacheConcurrent(t *testing.T) {
 	ctx := context.Background()
-	cached := New(SoftwareDeriver(testSecret), func(o *Options) { o.CacheSigningKey = true })
+	cached := cachingSigner(SoftwareDeriver(testSecret))
 	uncached := New(SoftwareDeriver(testSecret))
 	regions := []string{"us-east-1", "eu-west-1", "ap-south-1"}
 	want := map[string]string{}
@@ -243,7 +256,7 @@ func TestDeriverErrorPropagates(t *testing.T) {
 
 func TestContextCanceledBeforeSigning(t *testing.T) {
 	d := &countingDeriver{d: SoftwareDeriver(testSecret)}
-	s := New(d, func(o *Options) { o.CacheSigningKey = true })
+	s := cachingSigner(d)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := newTestRequest(t)
@@ -288,4 +301,122 @@ func TestContextCanceledDuringDerive(t *testing.T) {
 	if r.Header.Get("Authorization") != "" {
 		t.Error("request signed although derivation was canceled")
 	}
+}
+
+// TestCacheForgetsKeyWhenItsDayEnds: a key of a date that has ended is zeroed and dropped,
+// on the next use and, for an idle process, by the timer.
+func TestCacheForgetsKeyWhenItsDayEnds(t *testing.T) {
+	var mu sync.Mutex
+	now := day1 // 2015-08-30 12:36 UTC
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	d := &countingDeriver{d: SoftwareDeriver(testSecret)}
+	s := New(d, func(o *Options) { o.CacheSigningKey = true })
+	s.cache.now = clock
+	sign := func(at time.Time) {
+		t.Helper()
+		if err := s.SignHTTP(context.Background(), newTestRequest(t), EmptyPayloadHash, Credentials{AccessKeyID: "AKID"}, "sts", "us-east-1", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sign(day1)
+	s.cache.mu.Lock()
+	held := s.cache.keys[cacheKey{"20150830", "us-east-1", "sts"}]
+	s.cache.mu.Unlock()
+	sign(day1)
+	if got := d.calls.Load(); got != 1 {
+		t.Fatalf("%d Deriver calls within the day, want 1", got)
+	}
+
+	mu.Lock()
+	now = time.Date(2015, 8, 31, 0, 0, 0, 0, time.UTC) // the day has ended
+	mu.Unlock()
+	// A request signed with a clock that lags behind still names the old date: it must go
+	// to the device again, not use the forgotten key.
+	sign(day1)
+	if got := d.calls.Load(); got != 2 {
+		t.Fatalf("%d Deriver calls after the day ended, want 2", got)
+	}
+	if !allZero(held) {
+		t.Fatal("the ended day's key was dropped but not zeroed")
+	}
+	if n := s.cache.len(); n != 0 {
+		t.Fatalf("cache holds %d keys of an ended day", n)
+	}
+}
+
+func TestCacheTimerZeroesIdleKeys(t *testing.T) {
+	// The clock says the date ends in 50ms; nothing signs after that.
+	start := time.Now()
+	date := start.UTC().Format(dateFormat)
+	end := dayEnd(date)
+	offset := end.Sub(start) - 50*time.Millisecond
+	s := New(SoftwareDeriver(testSecret), func(o *Options) { o.CacheSigningKey = true })
+	s.cache.now = func() time.Time { return time.Now().Add(offset) }
+	if err := s.SignHTTP(context.Background(), newTestRequest(t), EmptyPayloadHash, Credentials{AccessKeyID: "AKID"}, "sts", "us-east-1", start); err != nil {
+		t.Fatal(err)
+	}
+	s.cache.mu.Lock()
+	var held []byte
+	for _, v := range s.cache.keys {
+		held = v
+	}
+	s.cache.mu.Unlock()
+	if held == nil {
+		t.Fatal("nothing cached")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.cache.len() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the timer did not drop the key of the ended day")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	if !allZero(held) {
+		t.Fatal("the timer dropped the key without zeroing it")
+	}
+}
+
+func TestCloseZeroesKeys(t *testing.T) {
+	d := &countingDeriver{d: SoftwareDeriver(testSecret)}
+	s := cachingSigner(d)
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		if err := s.SignHTTP(context.Background(), newTestRequest(t), EmptyPayloadHash, Credentials{AccessKeyID: "AKID"}, "sts", region, day1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.cache.mu.Lock()
+	var held [][]byte
+	for _, v := range s.cache.keys {
+		held = append(held, v)
+	}
+	s.cache.mu.Unlock()
+	s.Close()
+	for _, k := range held {
+		if !allZero(k) {
+			t.Fatal("Close left a signing key in memory")
+		}
+	}
+	// After Close the signer still signs, but asks the device every time.
+	for range 2 {
+		if err := s.SignHTTP(context.Background(), newTestRequest(t), EmptyPayloadHash, Credentials{AccessKeyID: "AKID"}, "sts", "us-east-1", day1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.calls.Load(); got != 4 {
+		t.Fatalf("%d Deriver calls, want 4 (2 before Close, 1 per signing after)", got)
+	}
+	if n := s.cache.len(); n != 0 {
+		t.Fatalf("closed cache holds %d keys", n)
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return len(b) > 0
 }

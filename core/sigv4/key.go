@@ -8,7 +8,8 @@ import (
 
 // signingKey returns kSigning for sc: kDate from the Deriver (the only step that needs the
 // secret), then kRegion, kService and kSigning in software. With useCache it reuses and
-// stores kSigning per (date, region, service).
+// stores kSigning per (date, region, service). The key returned is the caller's own copy:
+// zero it after use.
 func (s *Signer) signingKey(ctx context.Context, sc scope, useCache bool) ([]byte, error) {
 	ck := cacheKey{date: sc.date, region: sc.region, service: sc.service}
 	if useCache {
@@ -26,6 +27,7 @@ func (s *Signer) signingKey(ctx context.Context, sc scope, useCache bool) ([]byt
 		return nil, fmt.Errorf("sigv4: derive date key: got %d bytes, want %d (HMAC-SHA256): check the key backend", len(kDate), sha256.Size)
 	}
 	key := deriveSigningKey(kDate, sc.region, sc.service)
+	clear(kDate)
 	if useCache {
 		s.cache.put(ck, key)
 	}
@@ -36,5 +38,8 @@ func (s *Signer) signingKey(ctx context.Context, sc scope, useCache bool) ([]byt
 func deriveSigningKey(kDate []byte, region, service string) []byte {
 	kRegion := hmacSHA256(kDate, region)
 	kService := hmacSHA256(kRegion, service)
-	return hmacSHA256(kService, terminator)
+	key := hmacSHA256(kService, terminator)
+	clear(kRegion)
+	clear(kService)
+	return key
 }

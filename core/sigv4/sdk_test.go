@@ -93,7 +93,7 @@ func checkAgainstSDK(t *testing.T, c *genCase) {
 	sdk := sdkv4.NewSigner(func(o *sdkv4.SignerOptions) {
 		o.DisableURIPathEscaping = c.opts.DisableURIPathEscaping
 		o.DisableHeaderHoisting = c.opts.DisableHeaderHoisting
-		o.DisableSessionToken = c.opts.UnsignedSessionToken
+		o.DisableSessionToken = c.opts.UnsignedSessionToken || c.opts.DisableSessionToken
 	})
 	sdkCreds := aws.Credentials{AccessKeyID: c.creds.AccessKeyID, SecretAccessKey: c.secret, SessionToken: c.creds.SessionToken}
 	comparable := sdkComparable(c)
@@ -118,7 +118,7 @@ func checkAgainstSDK(t *testing.T, c *genCase) {
 	if err := sdk.SignHTTP(ctx, sdkCreds, theirs, c.payloadHash, c.service, c.region, c.t); err != nil {
 		t.Fatalf("SDK SignHTTP: %v", err)
 	}
-	if c.opts.UnsignedSessionToken && c.creds.SessionToken != "" {
+	if c.opts.UnsignedSessionToken && !c.opts.DisableSessionToken && c.creds.SessionToken != "" {
 		// The SDK leaves the token out entirely; this package sends it unsigned.
 		if got := mine.Header.Get(headerSecurityToken); got != c.creds.SessionToken {
 			t.Errorf("unsigned session token header = %q, want the token", got)
@@ -147,7 +147,7 @@ func checkAgainstSDK(t *testing.T, c *genCase) {
 	if err != nil {
 		t.Fatalf("SDK PresignHTTP: %v", err)
 	}
-	if c.opts.UnsignedSessionToken && c.creds.SessionToken != "" {
+	if c.opts.UnsignedSessionToken && !c.opts.DisableSessionToken && c.creds.SessionToken != "" {
 		base, sig, _ := strings.Cut(wantURL, "&"+querySignature+"=")
 		wantURL = base + "&" + querySecurityToken + "=" + uriEncode(c.creds.SessionToken, false) + "&" + querySignature + "=" + sig
 	}
@@ -253,9 +253,11 @@ func genRequest(rng *rand.Rand) *genCase {
 			c.body[i] = byte(rng.IntN(256))
 		}
 	}
-	switch rng.IntN(4) {
+	switch rng.IntN(5) {
 	case 0:
 		c.payloadHash = UnsignedPayload
+	case 4:
+		c.payloadHash = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 	case 1:
 		c.payloadHash = EmptyPayloadHash
 	default:
@@ -268,6 +270,7 @@ func genRequest(rng *rand.Rand) *genCase {
 		UnsignedSessionToken:   rng.IntN(4) == 0,
 		AddContentSHA256Header: rng.IntN(3) == 0,
 		CacheSigningKey:        rng.IntN(2) == 0,
+		DisableSessionToken:    rng.IntN(6) == 0,
 	}
 	return c
 }
@@ -342,7 +345,11 @@ func FuzzMatchesSDK(f *testing.F) {
 		c.payloadHash = hex.EncodeToString(sum[:])
 		if flags&128 != 0 {
 			c.payloadHash = UnsignedPayload
+			if unix%2 == 1 {
+				c.payloadHash = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+			}
 		}
+		c.opts.DisableSessionToken = unix%3 == 1
 		if c.opaque && strings.ContainsAny(path, "?#") {
 			// A literal path ends at "?" or "#"; leave such paths to net/url.
 			c.opaque = false

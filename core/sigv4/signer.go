@@ -73,12 +73,23 @@ type Options struct {
 	// (header signing only; presigning never adds it). Amazon S3 requires this header.
 	AddContentSHA256Header bool
 
+	// DisableSessionToken leaves the session token out entirely: neither signed nor added
+	// (aws-sdk-go-v2's v4.SignerOptions.DisableSessionToken, for SigV4 variants that carry
+	// the token elsewhere).
+	DisableSessionToken bool
+
 	// CacheSigningKey keeps the derived signing key kSigning per (date, region, service)
 	// and reuses it, so the Deriver (one device round trip) runs once per day and scope
 	// instead of once per request. Off by default: a cached kSigning lets anyone who can
 	// read this process's memory sign for that date, region and service without the
-	// device. kDate and the secret are never cached.
+	// device. kDate and the secret are never cached; a cached key is zeroed when its date
+	// ends and by [Signer.Close].
 	CacheSigningKey bool
+
+	// Trace, when set, receives the canonical request and the string to sign of every
+	// signature made (aws-sdk-go-v2's LogSigning). A session token in the canonical request
+	// is replaced by "REDACTED".
+	Trace func(canonicalRequest, stringToSign string)
 }
 
 // Signer computes AWS Signature Version 4 signatures with the first key derivation step
@@ -97,6 +108,10 @@ func New(d Deriver, optFns ...func(*Options)) *Signer {
 	}
 	return s
 }
+
+// Close zeroes and forgets the cached signing keys; the Signer can still sign afterwards,
+// asking the Deriver every time. Call it when the Deriver's device is closed.
+func (s *Signer) Close() { s.cache.close() }
 
 // SignHTTP signs r for service in region at time t ("Create a signed AWS API request")
 // and adds the signature as an Authorization header. payloadHash is the hex SHA-256 of the
@@ -131,7 +146,7 @@ func (s *Signer) SignHTTP(ctx context.Context, r *http.Request, payloadHash stri
 		delHeaderFold(r.Header, k)
 		r.Header[k] = []string{v}
 	}
-	if opts.UnsignedSessionToken && creds.SessionToken != "" {
+	if opts.UnsignedSessionToken && !opts.DisableSessionToken && creds.SessionToken != "" {
 		delHeaderFold(r.Header, headerSecurityToken)
 		r.Header[headerSecurityToken] = []string{creds.SessionToken}
 	}
@@ -164,7 +179,7 @@ func (s *Signer) PresignHTTP(ctx context.Context, r *http.Request, payloadHash s
 	}
 	u := *r.URL
 	q := sig.query
-	if opts.UnsignedSessionToken && creds.SessionToken != "" {
+	if opts.UnsignedSessionToken && !opts.DisableSessionToken && creds.SessionToken != "" {
 		q += "&" + querySecurityToken + "=" + uriEncode(creds.SessionToken, false)
 	}
 	u.RawQuery = q + "&" + querySignature + "=" + sig.signature
@@ -201,6 +216,9 @@ type signed struct {
 // sign builds the canonical request and string to sign for r and signs them. expires > 0
 // means presigning (query parameters), otherwise header signing. It does not change r.
 func (s *Signer) sign(ctx context.Context, r *http.Request, payloadHash string, creds Credentials, service, region string, t time.Time, opts Options, expires time.Duration) (*signed, error) {
+	if opts.DisableSessionToken {
+		creds.SessionToken = ""
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sigv4: sign request: %w", err)
 	}
@@ -216,6 +234,10 @@ func (s *Signer) sign(ctx context.Context, r *http.Request, payloadHash string, 
 		return nil, err
 	}
 	sig.signature = hex.EncodeToString(hmacSHA256(key, sig.stringToSign))
+	clear(key)
+	if opts.Trace != nil {
+		opts.Trace(redactToken(sig.canonicalRequest, creds.SessionToken), sig.stringToSign)
+	}
 	return sig, nil
 }
 
@@ -318,4 +340,14 @@ func prepare(r *http.Request, payloadHash string, creds Credentials, service, re
 	sig.canonicalRequest = b.String()
 	sig.stringToSign = stringToSign(sc, sig.canonicalRequest)
 	return sig, nil
+}
+
+// redactToken hides a session token in a canonical request handed to Options.Trace: trace
+// output goes to logs, where tokens must never appear.
+func redactToken(canonicalRequest, token string) string {
+	if token == "" {
+		return canonicalRequest
+	}
+	canonicalRequest = strings.ReplaceAll(canonicalRequest, token, "REDACTED")
+	return strings.ReplaceAll(canonicalRequest, uriEncode(token, false), "REDACTED")
 }

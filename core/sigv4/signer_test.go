@@ -355,3 +355,22 @@ func TestPresignHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceRedactsToken: Options.Trace sees what was signed, never the session token.
+func TestTraceRedactsToken(t *testing.T) {
+	const token = "FQoGZXIvYXdzEXAMPLE/token+with=chars"
+	var canonical, sts string
+	s := New(SoftwareDeriver("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), func(o *Options) {
+		o.Trace = func(c, s string) { canonical, sts = c, s }
+	})
+	r, _ := http.NewRequest(http.MethodGet, "https://s3.amazonaws.com/bucket/key", nil)
+	if _, _, err := s.PresignHTTP(context.Background(), r, UnsignedPayload, Credentials{AccessKeyID: "AKID", SessionToken: token}, "s3", "us-east-1", time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if canonical == "" || !strings.HasPrefix(sts, "AWS4-HMAC-SHA256\n20150830T123600Z\n") {
+		t.Fatalf("trace got canonical %q, string to sign %q", canonical, sts)
+	}
+	if strings.Contains(canonical, "FQoGZXIvYXdzEXAMPLE") || !strings.Contains(canonical, "X-Amz-Security-Token=REDACTED") {
+		t.Fatalf("trace shows the session token or no redaction: %q", canonical)
+	}
+}
