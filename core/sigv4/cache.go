@@ -74,6 +74,15 @@ func (c *keyCache) put(k cacheKey, key []byte) {
 	c.armLocked()
 }
 
+// cacheable reports whether a key for k would be stored now: the cache is open and k's
+// date has not ended.
+func (c *keyCache) cacheable(k cacheKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expireLocked()
+	return !c.closed && c.clock().Before(dayEnd(k.date))
+}
+
 // close zeroes and drops every key and stops the timer; later puts store nothing.
 func (c *keyCache) close() {
 	c.mu.Lock()

@@ -420,3 +420,38 @@ func allZero(b []byte) bool {
 	}
 	return len(b) > 0
 }
+
+// TestCacheConcurrentMissesDeriveOnce: goroutines that miss the cache for one scope at the
+// same moment make one device call between them.
+func TestCacheConcurrentMissesDeriveOnce(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	slow := DeriverFunc(func(ctx context.Context, date string) ([]byte, error) {
+		calls.Add(1)
+		<-release
+		return SoftwareDeriver(testSecret).DeriveDateKey(ctx, date)
+	})
+	s := cachingSigner(slow)
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.SignHTTP(context.Background(), newTestRequest(t), EmptyPayloadHash, Credentials{AccessKeyID: "AKID"}, "sts", "us-east-1", day1)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let them all miss
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("%d device calls for %d concurrent misses of one scope, want 1", got, n)
+	}
+}

@@ -12,11 +12,40 @@ import (
 // zero it after use.
 func (s *Signer) signingKey(ctx context.Context, sc scope, useCache bool) ([]byte, error) {
 	ck := cacheKey{date: sc.date, region: sc.region, service: sc.service}
-	if useCache {
-		if key, ok := s.cache.get(ck); ok {
-			return key, nil
-		}
+	if !useCache || !s.cache.cacheable(ck) {
+		return s.deriveSigningKey(ctx, sc)
 	}
+	if key, ok := s.cache.get(ck); ok {
+		return key, nil
+	}
+	// Concurrent misses of one scope make one device call: the first derives and stores,
+	// the others wait and then read the cache like it. The key never leaves the cache
+	// except as each caller's own copy, so every copy can be zeroed.
+	_, err, _ := s.flight.Do(ck.date+"/"+ck.region+"/"+ck.service, func() (any, error) {
+		if key, ok := s.cache.get(ck); ok {
+			clear(key)
+			return nil, nil
+		}
+		key, err := s.deriveSigningKey(ctx, sc)
+		if err != nil {
+			return nil, err
+		}
+		s.cache.put(ck, key)
+		clear(key)
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if key, ok := s.cache.get(ck); ok {
+		return key, nil
+	}
+	// Dropped between the store and now (the day ended, or Close): derive for this call.
+	return s.deriveSigningKey(ctx, sc)
+}
+
+// deriveSigningKey asks the Deriver for kDate and finishes the chain.
+func (s *Signer) deriveSigningKey(ctx context.Context, sc scope) ([]byte, error) {
 	kDate, err := s.deriver.DeriveDateKey(ctx, sc.date)
 	if err != nil {
 		return nil, fmt.Errorf("sigv4: derive date key: %w", err)
@@ -28,9 +57,6 @@ func (s *Signer) signingKey(ctx context.Context, sc scope, useCache bool) ([]byt
 	}
 	key := deriveSigningKey(kDate, sc.region, sc.service)
 	clear(kDate)
-	if useCache {
-		s.cache.put(ck, key)
-	}
 	return key, nil
 }
 

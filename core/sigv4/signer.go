@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Payload hashes with a meaning of their own.
@@ -98,6 +100,7 @@ type Signer struct {
 	deriver Deriver
 	options Options
 	cache   keyCache
+	flight  singleflight.Group // concurrent cache misses of one scope
 }
 
 // New returns a Signer that obtains kDate from d.
