@@ -133,3 +133,15 @@ func sdkOptions(optFns []func(*v4.SignerOptions)) []func(*sigv4.Options) {
 		}
 	}}
 }
+
+// SignHTTPChunked signs r for a body sent as signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD,
+// S3 uploads of unknown length) and returns the ChunkSigner for its chunks; see
+// sigv4.Signer.SignHTTPChunked. The header and the chunks share one device operation, none
+// when the signing-key cache has the key.
+func (k *Key) SignHTTPChunked(ctx context.Context, r *http.Request, service, region string, t time.Time, optFns ...func(*sigv4.Options)) (*sigv4.ChunkSigner, error) {
+	if k.closed.Load() {
+		return nil, ErrClosed
+	}
+	cs, err := k.signer.SignHTTPChunked(ctx, r, k.public(), service, region, t, optFns...)
+	return cs, k.explain(err)
+}
