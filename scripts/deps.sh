@@ -36,6 +36,7 @@ install_tool() { # name module@version
 install_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 install_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 install_tool staticcheck honnef.co/go/tools/cmd/staticcheck@v0.8.2
+install_tool minio github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
 
 # moto (the SigV4-verifying local AWS) and AWS CLI v1 come from Python.
 . scripts/python-tools.sh
