@@ -3,6 +3,7 @@ package devicekey
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/awskeep/awskeep/core/sigv4"
 	"github.com/awskeep/awskeep/plugins"
@@ -23,7 +24,13 @@ type Pooled struct {
 
 	mu  sync.Mutex
 	key *plugins.Key // the key with its PIN, once resolved
+
+	ops atomic.Int64 // HMACs asked of the device
 }
+
+// Operations is the number of HMACs the device has been asked for through this Pooled,
+// by every user of it.
+func (p *Pooled) Operations() int64 { return p.ops.Load() }
 
 // Key returns the key with its PIN, resolving the PIN at the first call. A failure is not
 // remembered: the next call asks again (a wrong PIN is the device's answer, not this step's,
@@ -50,6 +57,7 @@ func (p *Pooled) Deriver() sigv4.Deriver {
 		if err != nil {
 			return nil, err
 		}
+		p.ops.Add(1)
 		mac, err := Deriver(p.Backend, key).DeriveDateKey(ctx, date)
 		if err != nil {
 			return nil, explainDevice("HMAC", key, err)

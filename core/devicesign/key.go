@@ -43,7 +43,10 @@ type Options struct {
 	// day and (region, service): for an audit trail of every request in the device's log.
 	NoSigningKeyCache bool
 
-	// Getenv reads the environment ($AWSKEEP_PIN, $AWS_REGION, ...); default os.Getenv.
+	// Getenv reads the environment ($AWSKEEP_PIN, $AWS_REGION, $AWSKEEP_PLUGIN_DIR, ...);
+	// default os.Getenv. It does not reach the plugin: a plugin process inherits this
+	// process's environment, filtered to what its device needs (SOFTHSM2_CONF, ...; see
+	// the plugins package's Launch), so set such variables in the process environment.
 	Getenv func(string) string
 	// Prompter asks for the PIN (and the MFA code of CredentialsProvider) when nothing
 	// else gives it; default the controlling terminal.
@@ -63,7 +66,6 @@ type Key struct {
 	device   *devicekey.Pooled
 	signer   *sigv4.Signer
 
-	ops       atomic.Int64 // device HMACs computed for this Key
 	closed    atomic.Bool
 	closeOnce sync.Once
 }
@@ -166,7 +168,6 @@ func (k *Key) deriver() sigv4.Deriver {
 		if k.closed.Load() {
 			return nil, ErrClosed
 		}
-		k.ops.Add(1)
 		return d.DeriveDateKey(ctx, date)
 	})
 }
@@ -181,10 +182,10 @@ func (k *Key) Region() string { return k.settings.Region }
 // Settings are the resolved settings the Key was opened with.
 func (k *Key) Settings() engine.Settings { return k.settings }
 
-// DeviceOperations is the number of HMACs the device has been asked for through this Key:
-// with the signing-key cache, one per day and (region, service); without it, one per
-// signature.
-func (k *Key) DeviceOperations() int64 { return k.ops.Load() }
+// DeviceOperations is the number of HMACs the device has been asked for through this Key,
+// for signing (with the signing-key cache, one per day and (region, service); without it,
+// one per signature) and for CredentialsProvider's STS calls (one each).
+func (k *Key) DeviceOperations() int64 { return k.device.Operations() }
 
 // Close zeroes the cached signing keys, forgets the PIN and ends the plugin. Signing and
 // credentials fail with ErrClosed afterwards. Close is idempotent.
