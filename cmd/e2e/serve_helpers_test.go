@@ -95,7 +95,23 @@ func (b *lockedBuffer) String() string {
 // (--debug).
 func (u *user) startServe(t *testing.T, extraEnv, global []string, args ...string) *server {
 	t.Helper()
-	argv := append(append(append([]string{}, global...), "serve"), args...)
+	want := []string{fullURIVar, authTokenVar}
+	if slices.Contains(args, "--imds") {
+		want = append(want, imdsVar)
+	}
+	s := u.startPrinting(t, extraEnv, global, "serve", want, args...)
+	if !strings.HasPrefix(s.vars[fullURIVar], "http://127.0.0.1:") {
+		t.Fatalf("%s = %q, want a loopback URL", fullURIVar, s.vars[fullURIVar])
+	}
+	return s
+}
+
+// startPrinting starts `awskeep [global] command args...`, a command that prints client
+// variables and then runs until stopped (serve, proxy), and waits until it has printed the
+// variables named in want.
+func (u *user) startPrinting(t *testing.T, extraEnv, global []string, command string, want []string, args ...string) *server {
+	t.Helper()
+	argv := append(append(append([]string{}, global...), command), args...)
 	cmd := exec.Command(awskeep, argv...)
 	cmd.Env = u.environ(extraEnv...)
 	s := &server{t: t, cmd: cmd, vars: map[string]string{}, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
@@ -105,7 +121,7 @@ func (u *user) startServe(t *testing.T, extraEnv, global []string, args ...strin
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start awskeep serve: %v", err)
+		t.Fatalf("start awskeep %s: %v", command, err)
 	}
 	t.Cleanup(func() {
 		select {
@@ -141,25 +157,18 @@ func (u *user) startServe(t *testing.T, extraEnv, global []string, args ...strin
 		s.err = cmd.Wait()
 		close(s.exited)
 	}()
-	want := []string{fullURIVar, authTokenVar}
-	if slices.Contains(args, "--imds") {
-		want = append(want, imdsVar)
-	}
 	deadline := time.After(time.Minute)
 	for !s.hasAll(want) {
 		select {
 		case line, ok := <-lines:
 			if !ok {
 				<-s.exited
-				t.Fatalf("awskeep serve ended (%v) before printing %v\nstdout: %s\nstderr: %s", s.err, want, s.stdout, s.stderr)
+				t.Fatalf("awskeep %s ended (%v) before printing %v\nstdout: %s\nstderr: %s", command, s.err, want, s.stdout, s.stderr)
 			}
 			s.parse(t, line)
 		case <-deadline:
-			t.Fatalf("awskeep serve did not print %v within a minute\nstdout: %s\nstderr: %s", want, s.stdout, s.stderr)
+			t.Fatalf("awskeep %s did not print %v within a minute\nstdout: %s\nstderr: %s", command, want, s.stdout, s.stderr)
 		}
-	}
-	if !strings.HasPrefix(s.vars[fullURIVar], "http://127.0.0.1:") {
-		t.Fatalf("%s = %q, want a loopback URL", fullURIVar, s.vars[fullURIVar])
 	}
 	return s
 }
