@@ -20,8 +20,8 @@ const maxCachedKeys = 64
 // is zeroed and dropped when its date ends (a timer, so an idle process forgets it too) and
 // every key is zeroed by close.
 type keyCache struct {
-	mu     sync.Mutex
-	keys   map[cacheKey][]byte
+	mu     sync.RWMutex
+	keys   map[cacheKey]*cachedKey
 	timer  *time.Timer // fires at the end of the earliest cached date
 	closed bool
 
@@ -32,17 +32,30 @@ type cacheKey struct {
 	date, region, service string
 }
 
+// cachedKey is kSigning and the end of its date.
+type cachedKey struct {
+	key     []byte
+	expires time.Time
+}
+
 // get returns a copy of the cached key for k, which the caller zeroes after use: the cache
-// may zero its own copy at any time.
+// may zero its own copy at any time. A key whose date has ended is zeroed and dropped.
 func (c *keyCache) get(k cacheKey) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.expireLocked()
-	key, ok := c.keys[k]
-	if !ok {
-		return nil, false
+	now := c.clock()
+	c.mu.RLock()
+	e, ok := c.keys[k]
+	if ok && now.Before(e.expires) {
+		key := append([]byte(nil), e.key...)
+		c.mu.RUnlock()
+		return key, true
 	}
-	return append([]byte(nil), key...), true
+	c.mu.RUnlock()
+	if ok {
+		c.mu.Lock()
+		c.expireLocked()
+		c.mu.Unlock()
+	}
+	return nil, false
 }
 
 // put stores a copy of key. When the cache is full it first drops keys of other dates
@@ -51,18 +64,19 @@ func (c *keyCache) get(k cacheKey) ([]byte, bool) {
 func (c *keyCache) put(k cacheKey, key []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || !c.clock().Before(dayEnd(k.date)) {
+	expires := dayEnd(k.date)
+	if c.closed || !c.clock().Before(expires) {
 		return
 	}
 	if c.keys == nil {
-		c.keys = make(map[cacheKey][]byte)
+		c.keys = make(map[cacheKey]*cachedKey)
 	}
 	if old, ok := c.keys[k]; ok {
-		clear(old)
+		clear(old.key)
 	} else if len(c.keys) >= maxCachedKeys {
-		for old, v := range c.keys {
+		for old, e := range c.keys {
 			if old.date != k.date {
-				clear(v)
+				clear(e.key)
 				delete(c.keys, old)
 			}
 		}
@@ -70,7 +84,7 @@ func (c *keyCache) put(k cacheKey, key []byte) {
 			c.dropAllLocked()
 		}
 	}
-	c.keys[k] = append([]byte(nil), key...)
+	c.keys[k] = &cachedKey{key: append([]byte(nil), key...), expires: expires}
 	c.armLocked()
 }
 
@@ -97,8 +111,8 @@ func (c *keyCache) close() {
 
 // len is the number of cached keys (tests).
 func (c *keyCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return len(c.keys)
 }
 
@@ -112,17 +126,17 @@ func (c *keyCache) clock() time.Time {
 // expireLocked zeroes and drops the keys whose date has ended.
 func (c *keyCache) expireLocked() {
 	now := c.clock()
-	for k, v := range c.keys {
-		if !now.Before(dayEnd(k.date)) {
-			clear(v)
+	for k, e := range c.keys {
+		if !now.Before(e.expires) {
+			clear(e.key)
 			delete(c.keys, k)
 		}
 	}
 }
 
 func (c *keyCache) dropAllLocked() {
-	for k, v := range c.keys {
-		clear(v)
+	for k, e := range c.keys {
+		clear(e.key)
 		delete(c.keys, k)
 	}
 }
@@ -131,9 +145,9 @@ func (c *keyCache) dropAllLocked() {
 // on time even when nothing is signed any more.
 func (c *keyCache) armLocked() {
 	var first time.Time
-	for k := range c.keys {
-		if end := dayEnd(k.date); first.IsZero() || end.Before(first) {
-			first = end
+	for _, e := range c.keys {
+		if first.IsZero() || e.expires.Before(first) {
+			first = e.expires
 		}
 	}
 	if first.IsZero() {

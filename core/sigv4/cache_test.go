@@ -320,7 +320,7 @@ func TestCacheForgetsKeyWhenItsDayEnds(t *testing.T) {
 	}
 	sign(day1)
 	s.cache.mu.Lock()
-	held := s.cache.keys[cacheKey{"20150830", "us-east-1", "sts"}]
+	held := s.cache.keys[cacheKey{"20150830", "us-east-1", "sts"}].key
 	s.cache.mu.Unlock()
 	sign(day1)
 	if got := d.calls.Load(); got != 1 {
@@ -358,7 +358,7 @@ func TestCacheTimerZeroesIdleKeys(t *testing.T) {
 	s.cache.mu.Lock()
 	var held []byte
 	for _, v := range s.cache.keys {
-		held = v
+		held = v.key
 	}
 	s.cache.mu.Unlock()
 	if held == nil {
@@ -389,7 +389,7 @@ func TestCloseZeroesKeys(t *testing.T) {
 	s.cache.mu.Lock()
 	var held [][]byte
 	for _, v := range s.cache.keys {
-		held = append(held, v)
+		held = append(held, v.key)
 	}
 	s.cache.mu.Unlock()
 	s.Close()

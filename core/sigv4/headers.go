@@ -3,7 +3,6 @@ package sigv4
 import (
 	"fmt"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,15 +10,15 @@ import (
 
 // Canonical headers and signed headers of "Create a canonical request".
 
-// ignoredHeaders are never signed. Proxies and HTTP libraries add or rewrite them on the way,
-// so a signature over them breaks (moto, for one, rejects a signed user-agent). The list is
-// aws-sdk-go-v2's IgnoredHeaders.
+// ignoredHeaders (lower case) are never signed. Proxies and HTTP libraries add or rewrite
+// them on the way, so a signature over them breaks (moto, for one, rejects a signed
+// user-agent). The list is aws-sdk-go-v2's IgnoredHeaders.
 var ignoredHeaders = map[string]bool{
-	"Authorization":     true,
-	"User-Agent":        true,
-	"X-Amzn-Trace-Id":   true,
-	"Expect":            true,
-	"Transfer-Encoding": true,
+	"authorization":     true,
+	"user-agent":        true,
+	"x-amzn-trace-id":   true,
+	"expect":            true,
+	"transfer-encoding": true,
 }
 
 // requiredSignedHeaders must stay headers (and be signed) when presigning; any other
@@ -93,20 +92,23 @@ func hoistedQueryKey(name string) string {
 }
 
 // canonicalHeaders returns the canonical headers block (each line "name:value\n"), the
-// signed headers list ("host;x-amz-date") and the signed headers with their values.
+// signed headers list ("host;x-amz-date") and, with wantValues, the signed headers with
+// their values.
 //
 // host is always signed, content-length when the request has a body (from contentLength,
-// not from the header map, as net/http does), and every header of h except the ignored
-// ones. Values of one name, also across differently cased keys, are joined with "," in the
-// order given; each value is trimmed and runs of spaces collapsed, as aws-sdk-go-v2 does.
-func canonicalHeaders(host string, contentLength int64, h http.Header) (block, signed string, values map[string][]string) {
-	values = make(map[string][]string, len(h)+2)
-	names := make([]string, 0, len(h)+2)
-	values["host"] = []string{host}
-	names = append(names, "host")
+// not from the header map, as net/http does), every header of set (name, value: what the
+// signer sets on the request, replacing fields of h of the same name), and every header of
+// h except the ignored ones and omit. Values of one name, also across differently cased
+// keys, are joined with "," in the order given; each value is trimmed and runs of spaces
+// collapsed, as aws-sdk-go-v2 does.
+func canonicalHeaders(host string, contentLength int64, h http.Header, set [][2]string, omit string, wantValues bool) (block, signed string, values map[string][]string) {
+	entries := make([]headerEntry, 0, len(h)+len(set)+2)
+	entries = append(entries, headerEntry{"host", []string{host}})
 	if contentLength > 0 {
-		values["content-length"] = []string{strconv.FormatInt(contentLength, 10)}
-		names = append(names, "content-length")
+		entries = append(entries, headerEntry{"content-length", []string{strconv.FormatInt(contentLength, 10)}})
+	}
+	for _, kv := range set {
+		entries = append(entries, headerEntry{lowerName(kv[0]), []string{kv[1]}})
 	}
 
 	keys := make([]string, 0, len(h))
@@ -116,28 +118,46 @@ func canonicalHeaders(host string, contentLength int64, h http.Header) (block, s
 	// Sorted so that keys differing only in case merge in the same order every time.
 	slices.Sort(keys)
 	for _, k := range keys {
-		if ignoredHeaders[textproto.CanonicalMIMEHeaderKey(k)] {
+		lk := lowerName(k)
+		switch {
+		case ignoredHeaders[lk], lk == "host", lk == "content-length":
+			continue // host and content-length are taken from the request fields, as net/http sends them
+		case omit != "" && strings.EqualFold(k, omit):
+			continue
+		case slices.ContainsFunc(set, func(kv [2]string) bool { return strings.EqualFold(kv[0], k) }):
 			continue
 		}
-		lk := strings.ToLower(k)
-		if lk == "host" || lk == "content-length" {
-			continue // taken from the request fields above, as net/http sends them
+		if i := slices.IndexFunc(entries, func(e headerEntry) bool { return e.name == lk }); i >= 0 {
+			// Another spelling of a name seen already: copy before appending, the
+			// slices are the caller's.
+			entries[i].values = append(slices.Clip(entries[i].values), h[k]...)
+			continue
 		}
-		if _, ok := values[lk]; !ok {
-			names = append(names, lk)
-		}
-		values[lk] = append(values[lk], h[k]...)
+		entries = append(entries, headerEntry{lk, slices.Clip(h[k])})
 	}
-	slices.Sort(names)
+	slices.SortFunc(entries, func(a, b headerEntry) int { return strings.Compare(a.name, b.name) })
 
-	var b strings.Builder
-	for _, n := range names {
-		b.WriteString(n)
+	n := 0
+	for _, e := range entries {
+		n += len(e.name) + 2
+		for _, v := range e.values {
+			n += len(v) + 1
+		}
+	}
+	var b, sb strings.Builder
+	b.Grow(n)
+	sb.Grow(n / 2)
+	for i, e := range entries {
+		if i > 0 {
+			sb.WriteByte(';')
+		}
+		sb.WriteString(e.name)
+		b.WriteString(e.name)
 		b.WriteByte(':')
-		if n == "host" {
+		if e.name == "host" {
 			b.WriteString(stripExcessSpaces(host))
 		} else {
-			for i, v := range values[n] {
+			for i, v := range e.values {
 				if i > 0 {
 					b.WriteByte(',')
 				}
@@ -146,8 +166,44 @@ func canonicalHeaders(host string, contentLength int64, h http.Header) (block, s
 		}
 		b.WriteByte('\n')
 	}
-	return b.String(), strings.Join(names, ";"), values
+	if wantValues {
+		values = make(map[string][]string, len(entries))
+		for _, e := range entries {
+			values[e.name] = e.values
+		}
+	}
+	return b.String(), sb.String(), values
 }
+
+// headerEntry is one signed header: its lower-case name and its values.
+type headerEntry struct {
+	name   string
+	values []string
+}
+
+// lowerName is strings.ToLower(name), without an allocation for the names SDKs send on
+// every request.
+func lowerName(name string) string {
+	if l, ok := commonLowerNames[name]; ok {
+		return l
+	}
+	return strings.ToLower(name)
+}
+
+var commonLowerNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{
+		"Host", "Content-Length", "Content-Type", "Content-Md5", "Content-Encoding",
+		"X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256", "X-Amz-Target",
+		"X-Amz-User-Agent", "X-Amz-Decoded-Content-Length", "X-Amz-Checksum-Crc32",
+		"X-Amz-Sdk-Checksum-Algorithm", "Amz-Sdk-Invocation-Id", "Amz-Sdk-Request",
+		"Accept", "Accept-Encoding", "User-Agent", "X-Amzn-Trace-Id", "Expect",
+		"Transfer-Encoding", "Authorization", "Range", "Cache-Control",
+	} {
+		m[n] = strings.ToLower(n)
+	}
+	return m
+}()
 
 // checkHeader refuses header names and values that net/http would not send. Signing them
 // would either break the canonical headers block apart or sign what never arrives. When

@@ -12,11 +12,14 @@ import (
 // zero it after use.
 func (s *Signer) signingKey(ctx context.Context, sc scope, useCache bool) ([]byte, error) {
 	ck := cacheKey{date: sc.date, region: sc.region, service: sc.service}
-	if !useCache || !s.cache.cacheable(ck) {
+	if !useCache {
 		return s.deriveSigningKey(ctx, sc)
 	}
 	if key, ok := s.cache.get(ck); ok {
 		return key, nil
+	}
+	if !s.cache.cacheable(ck) {
+		return s.deriveSigningKey(ctx, sc)
 	}
 	// Concurrent misses of one scope make one device call: the first derives and stores,
 	// the others wait and then read the cache like it. The key never leaves the cache

@@ -27,10 +27,10 @@ type scope struct {
 }
 
 func newScope(t time.Time, region, service string) scope {
-	t = t.UTC()
+	amzDate := t.UTC().Format(amzDateFormat)
 	return scope{
-		amzDate: t.Format(amzDateFormat),
-		date:    t.Format(dateFormat),
+		amzDate: amzDate,
+		date:    amzDate[:len(dateFormat)],
 		region:  region,
 		service: service,
 	}

@@ -145,9 +145,9 @@ func (s *Signer) SignHTTP(ctx context.Context, r *http.Request, payloadHash stri
 	if r.Header == nil {
 		r.Header = make(http.Header)
 	}
-	for k, v := range sig.setHeaders {
-		delHeaderFold(r.Header, k)
-		r.Header[k] = []string{v}
+	for _, kv := range sig.setHeaders {
+		delHeaderFold(r.Header, kv[0])
+		r.Header[kv[0]] = []string{kv[1]}
 	}
 	if opts.UnsignedSessionToken && !opts.DisableSessionToken && creds.SessionToken != "" {
 		delHeaderFold(r.Header, headerSecurityToken)
@@ -213,7 +213,7 @@ type signed struct {
 	signedValues  map[string][]string // lower-case name -> values, as signed
 	query         string              // canonical query string, without X-Amz-Signature
 	host          string              // the host signed (default port dropped)
-	setHeaders    map[string]string   // header signing: headers SignHTTP sets on r
+	setHeaders    [][2]string         // header signing: headers SignHTTP sets on r (name, value)
 }
 
 // sign builds the canonical request and string to sign for r and signs them. expires > 0
@@ -268,6 +268,7 @@ func prepare(r *http.Request, payloadHash string, creds Credentials, service, re
 	sig := &signed{scope: sc, host: host}
 
 	var header http.Header
+	var omit string // a header left out of the signature (an unsigned session token)
 	if presign {
 		query.Set(queryAlgorithm, algorithm)
 		if creds.SessionToken != "" && !opts.UnsignedSessionToken {
@@ -287,27 +288,22 @@ func prepare(r *http.Request, payloadHash string, creds Credentials, service, re
 			}
 		}
 	} else {
-		header = r.Header.Clone()
-		if header == nil {
-			header = make(http.Header)
-		}
-		sig.setHeaders = map[string]string{headerDate: sc.amzDate}
+		// The request's own header, without a copy: what the signer sets replaces
+		// same-named fields in the canonical headers, as it will on r.
+		header = r.Header
+		sig.setHeaders = append(make([][2]string, 0, 3), [2]string{headerDate, sc.amzDate})
 		if creds.SessionToken != "" && !opts.UnsignedSessionToken {
-			sig.setHeaders[headerSecurityToken] = creds.SessionToken
+			sig.setHeaders = append(sig.setHeaders, [2]string{headerSecurityToken, creds.SessionToken})
 		}
 		if opts.AddContentSHA256Header {
-			sig.setHeaders[headerContentSHA256] = payloadHash
+			sig.setHeaders = append(sig.setHeaders, [2]string{headerContentSHA256, payloadHash})
 		}
 		if opts.UnsignedSessionToken {
-			delHeaderFold(header, headerSecurityToken)
-		}
-		for k, v := range sig.setHeaders {
-			delHeaderFold(header, k)
-			header[k] = []string{v}
+			omit = headerSecurityToken
 		}
 	}
 
-	block, signedHeaders, values := canonicalHeaders(host, r.ContentLength, header)
+	block, signedHeaders, values := canonicalHeaders(host, r.ContentLength, header, sig.setHeaders, omit, presign)
 	sig.signedHeaders, sig.signedValues = signedHeaders, values
 	if presign {
 		query.Set(querySignedHeaders, signedHeaders)
