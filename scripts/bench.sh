@@ -44,6 +44,10 @@ grep -q '^ok' "$raw" || { echo "bench: the benchmark run failed" >&2; exit 1; }
 	echo "prints static JSON (pkcs11-warm-cache-hit-profile: the same through --profile and ~/.aws/config)."
 	echo "Concurrent32: 32 invocations started at once, until the last has printed. Serve: one GET of a"
 	echo "served credential from \`awskeep serve\` (ECS endpoint), alone and with 16 clients at once."
+	echo "DirectSign: one signature through core/devicesign (the Go API) with the SoftHSM key, by 1 and 8"
+	echo "goroutines, next to aws-sdk-go-v2's signer with the secret in memory (sdk-software); nocache asks"
+	echo "the device for every signature (device-ops/req). Proxy: one STS GetCallerIdentity from an SDK client"
+	echo "sent straight to moto (direct) and through \`awskeep proxy\` (verify, re-sign with the device, forward)."
 } >bench/results.md
 echo
 cat bench/results.md

@@ -29,8 +29,18 @@ var exportLine = regexp.MustCompile(`^export ([A-Z][A-Z0-9_]*)='([^']*)'\n$`)
 // SIGTERM when b ends.
 func startServe(b *testing.B, c cli) served {
 	b.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "awskeep"), "serve", "--profile", "bench")
-	cmd.Env = c.env
+	vars := startPrinting(b, c.env, []string{"serve", "--profile", "bench"},
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN")
+	return served{url: vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"], token: vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}
+}
+
+// startPrinting starts `awskeep args...` in env, a command that prints `export NAME='value'`
+// lines for its clients and then serves until stopped (serve, proxy), and returns the
+// variables once those named in want are printed. It is stopped with SIGTERM when b ends.
+func startPrinting(b *testing.B, env, args []string, want ...string) map[string]string {
+	b.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "awskeep"), args...)
+	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -38,19 +48,19 @@ func startServe(b *testing.B, c cli) served {
 		b.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		b.Fatalf("start awskeep serve: %v", err)
+		b.Fatalf("start awskeep %s: %v", args[0], err)
 	}
 	vars := map[string]string{}
 	r := bufio.NewReader(out)
-	for vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == "" || vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"] == "" {
+	for slices.ContainsFunc(want, func(name string) bool { return vars[name] == "" }) {
 		line, err := r.ReadString('\n')
 		if err != nil {
 			_ = cmd.Wait()
-			b.Fatalf("awskeep serve: %v before printing its endpoint\n%s", err, stderr.String())
+			b.Fatalf("awskeep %s: %v before printing %v\n%s", args[0], err, want, stderr.String())
 		}
 		m := exportLine.FindStringSubmatch(line)
 		if m == nil {
-			b.Fatalf("awskeep serve printed %q", line)
+			b.Fatalf("awskeep %s printed %q", args[0], line)
 		}
 		vars[m[1]] = m[2]
 	}
@@ -58,10 +68,10 @@ func startServe(b *testing.B, c cli) served {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_, _ = io.Copy(io.Discard, r)
 		if err := cmd.Wait(); err != nil {
-			b.Errorf("awskeep serve after SIGTERM: %v\n%s", err, stderr.String())
+			b.Errorf("awskeep %s after SIGTERM: %v\n%s", args[0], err, stderr.String())
 		}
 	})
-	return served{url: vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"], token: vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}
+	return vars
 }
 
 // get is one client request for the served credentials; the answer must be them.
