@@ -58,7 +58,10 @@ func TestCurl(t *testing.T) {
 		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		url := world.server.URL + "/" + bucket + "/uploaded.txt"
+		// A bucket of its own: other tests list the shared bucket's objects.
+		bucketURL := world.server.URL + "/awskeep-curl-put"
+		mustSucceed(t, u.run("", nil, curl("-X", "PUT", "--service", "s3", "--region", "us-east-1", bucketURL)...), "awskeep curl s3 create bucket")
+		url := bucketURL + "/uploaded.txt"
 		r := u.run("", nil, curl("-X", "PUT", "-H", "Content-Type: text/plain", "-d", "@"+file, "--service", "s3", "--region", "us-east-1", url)...)
 		mustSucceed(t, r, "awskeep curl s3 put")
 		r = u.run("", nil, curl("--service", "s3", "--region", "us-east-1", url)...)
