@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: protoc for `make generate`, SoftHSM2 and OpenSC (pkcs11-tool) for the
 # PKCS#11 backend, swtpm and tpm2-tools for the TPM backend, libssl-dev for the go-tpm-tools
-# simulator (cgo), awscli for AWS CLI v2, hyperfine for `make bench`.
-packages=(gcc protobuf-compiler softhsm2 opensc swtpm swtpm-tools tpm2-tools libssl-dev awscli hyperfine)
+# simulator (cgo), awscli for AWS CLI v2, hyperfine for `make bench`; for the SAML source's
+# tests: MIT Kerberos (a throwaway KDC), curl, and the keyrings (secret-service through
+# dbus and gnome-keyring, pass with gnupg, keyctl).
+packages=(gcc protobuf-compiler softhsm2 opensc swtpm swtpm-tools tpm2-tools libssl-dev awscli hyperfine krb5-kdc krb5-admin-server krb5-user curl dbus-daemon dbus-bin gnome-keyring pass gnupg keyutils)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -27,9 +27,13 @@ const (
 	ClassSTS
 	// ClassCache is the credential cache: an insecure directory, a lock held too long.
 	ClassCache
+	// ClassIdP is the identity provider's refusal or failure (SAML source): a wrong
+	// password, a locked account, an unreachable IdP, a page without a SAMLResponse, an
+	// assertion STS would refuse.
+	ClassIdP
 )
 
-var classNames = [...]string{"unknown", "configuration", "prompt", "plugin", "device", "STS", "cache"}
+var classNames = [...]string{"unknown", "configuration", "prompt", "plugin", "device", "STS", "cache", "IdP"}
 
 // String names the class.
 func (c Class) String() string {

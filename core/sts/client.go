@@ -41,6 +41,22 @@ type Client struct {
 
 // New returns a Client that signs as accessKeyID, with kDate from d.
 func New(d sigv4.Deriver, accessKeyID string, optFns ...func(*Options)) *Client {
+	opts := resolveOptions(optFns)
+	signer := sigv4.New(d, opts.SignerOptions...)
+	// The provider hands out only the public half; the secret stays in the device.
+	public := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: accessKeyID, Source: "awskeep"}, nil
+	})
+	return newClient(opts, public, splitSigner{signer})
+}
+
+// NewUnsigned returns a Client for the operations STS does not sign
+// (AssumeRoleWithSAML): it holds no key at all.
+func NewUnsigned(optFns ...func(*Options)) *Client {
+	return newClient(resolveOptions(optFns), aws.AnonymousCredentials{}, nil)
+}
+
+func resolveOptions(optFns []func(*Options)) Options {
 	opts := Options{Region: DefaultRegion, RetryMaxAttempts: 3}
 	for _, fn := range optFns {
 		fn(&opts)
@@ -48,14 +64,18 @@ func New(d sigv4.Deriver, accessKeyID string, optFns ...func(*Options)) *Client 
 	if opts.Region == "" {
 		opts.Region = DefaultRegion
 	}
-	signer := sigv4.New(d, opts.SignerOptions...)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return opts
+}
+
+// newClient builds the SDK client; signer nil keeps the SDK's (unused without keys).
+func newClient(opts Options, credentials aws.CredentialsProvider, signer awssts.HTTPSignerV4) *Client {
 	api := awssts.New(awssts.Options{
-		Region: opts.Region,
-		// The provider hands out only the public half; the secret stays in the device.
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: accessKeyID, Source: "awskeep"}, nil
-		}),
-		HTTPSignerV4:     splitSigner{signer},
+		Region:           opts.Region,
+		Credentials:      credentials,
+		HTTPSignerV4:     signer,
 		RetryMaxAttempts: opts.RetryMaxAttempts,
 	}, func(o *awssts.Options) {
 		if opts.EndpointURL != "" {
@@ -73,13 +93,10 @@ func New(d sigv4.Deriver, accessKeyID string, optFns ...func(*Options)) *Client 
 		client.Transport = capturingTransport{next: next}
 		// A redirect is reported, not followed: STS does not redirect, so one means a wrong
 		// endpoint (http:// to https://, a proxy's login page), and following a POST that
-		// carries a signature elsewhere is the last thing to do with it.
+		// carries a signature or an assertion elsewhere is the last thing to do with it.
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		o.HTTPClient = &client
 	})
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
 	return &Client{api: api, region: opts.Region, now: opts.Now}
 }
 

@@ -1,0 +1,32 @@
+// Package samltest runs a local SAML identity provider for the tests of awskeep's SAML
+// source (samlassert, the IdP clients in samlidp, the engine), as mototest runs a local AWS.
+//
+// Start serves, on a free 127.0.0.1 port until the test ends:
+//
+//   - a generic form login (Form: GET shows a page with a login form and a hidden CSRF token,
+//     POST checks the password, then redirects to /sso), with field names configurable to
+//     look like ADFS (ADFSForm) or any other form IdP;
+//   - /sso: the page an IdP shows after login, an auto-submitting HTML form that posts the
+//     SAMLResponse to https://signin.aws.amazon.com/saml, as ADFS, Shibboleth and Okta pages
+//     do (crewjam/saml's response form);
+//   - a fake of Okta's classic Authentication API (developer.okta.com, "Authentication API"):
+//     POST /api/v1/authn, POST /api/v1/authn/factors/{id}/verify for a TOTP factor, and the
+//     AWS application's SAML URL (OktaAppURL) that turns a sessionToken into the same page;
+//   - /broken, a page without a SAMLResponse, and /metadata, the IdP's SAML metadata (for
+//     creating an IAM SAML provider, in moto for example).
+//
+// Assertions are made and signed by crewjam/saml's IdentityProvider (IdP-initiated, as AWS
+// federation is) with an RSA key generated once per test binary; Options choose the roles,
+// the session attributes, the audience, the validity and the clock, so tests can get
+// assertions with no role, several roles, the wrong audience, expired or not yet valid ones,
+// and encrypted ones. Response returns an assertion directly, without HTTP; SSOPage writes
+// the SSO page for a user from any handler (a test mounts, say, an SPNEGO-protected one with
+// Handle).
+//
+// What the fake does not model: Okta rate limits, push, SMS, WebAuthn and every factor but a
+// TOTP whose passcode is fixed per user; factor enrollment, password expiry and recovery; the
+// expiry of state and session tokens (both are one-time but never time out); the Okta session
+// cookie and its redirects (the application URL answers the SAMLResponse page at once);
+// IdP-side MFA in the form login; SP-initiated logins (AuthnRequests) and logout. Passwords
+// are compared in plain text: these are test accounts.
+package samltest
