@@ -6,8 +6,9 @@
 SHELL      := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 MODULES    := plugins core plugin-softhsm plugin-yubihsm plugin-tpm cmd
-# Modules whose binaries must not link C: the host, the SDK's example and the YubiHSM plugin.
-PURE_GO    := cmd plugins plugin-yubihsm
+# Modules whose binaries must not link C: the host and its keyring helper, the SDK's example
+# and the YubiHSM plugin.
+PURE_GO    := cmd core plugins plugin-yubihsm
 BIN        := $(CURDIR)/bin
 TOOLS      := $(CURDIR)/.tools/bin
 export PATH := /usr/local/go/bin:$(TOOLS):$(PATH)
