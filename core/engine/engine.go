@@ -50,6 +50,9 @@ type Options struct {
 	// with another user of the key (a direct signer): its plugin and resolved PIN serve
 	// this source too. It takes precedence over Pool.
 	Device *devicekey.Pooled
+	// SAMLRole, when set, learns the role a SAML source assumed (chosen on the terminal or
+	// configured), after STS answered.
+	SAMLRole func(roleARN string)
 }
 
 // New returns the Provider for s: its source, wrapped in Options.Cache when set. Nothing
@@ -67,16 +70,26 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 	if opts.Plugins.Getenv == nil {
 		opts.Plugins.Getenv = opts.Getenv
 	}
-	u, err := keyuri.Parse(s.Key)
-	if err != nil {
-		return nil, creds.Wrap(creds.ClassConfig, s.where("key"), err)
-	}
 	if s.CABundle != "" {
 		// Checked now, loaded only when STS is called: parsing a bundle of a hundred CAs
 		// and the system's roots would cost a cache hit more than everything else it does.
 		if err := looksLikePEM(s.CABundle); err != nil {
 			return nil, creds.Wrap(creds.ClassConfig, s.where("ca-bundle"), err)
 		}
+	}
+	if s.Source == SourceSAML {
+		source, err := newSAMLSource(s, opts)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Cache == nil {
+			return source, nil
+		}
+		return cache.Wrap(opts.Cache, samlCacheKey(s), source), nil
+	}
+	u, err := keyuri.Parse(s.Key)
+	if err != nil {
+		return nil, creds.Wrap(creds.ClassConfig, s.where("key"), err)
 	}
 	source := &devicekey.Provider{
 		Key: u,
@@ -113,6 +126,18 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 		return source, nil
 	}
 	return cache.Wrap(opts.Cache, CacheKey(s, u), source), nil
+}
+
+// CacheKeyFor is the cache entry of s, whatever its source.
+func CacheKeyFor(s Settings) (cache.Key, error) {
+	if s.Source == SourceSAML {
+		return samlCacheKey(s), nil
+	}
+	u, err := keyuri.Parse(s.Key)
+	if err != nil {
+		return cache.Key{}, creds.Wrap(creds.ClassConfig, s.where("key"), err)
+	}
+	return CacheKey(s, u), nil
 }
 
 // CacheKey is the cache entry for s: everything that changes what STS returns, and no

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"os/user"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,8 +42,30 @@ type Settings struct {
 	// Region and EndpointURL are STS's; CABundle is a PEM file of extra trusted CAs.
 	Region, EndpointURL, CABundle string
 
+	// SAML holds the settings of the SAML source (awskeep_saml_*).
+	SAML SAMLSettings
+
 	origin map[string]string
 }
+
+// SAMLSettings are the awskeep_saml_* settings of a SAML profile.
+type SAMLSettings struct {
+	// URL is the identity provider's AWS app URL (awskeep_saml_url).
+	URL string
+	// Provider is okta, form or kerberos (awskeep_saml_provider).
+	Provider string
+	// Username logs in at the IdP (awskeep_saml_username); kerberos takes the ticket's.
+	Username string
+	// PasswordSource says where the IdP password comes from
+	// (awskeep_saml_password_source): conjur:VARIABLE, keyring:NAME, file:PATH or prompt.
+	PasswordSource string
+	// RoleARN picks the role among those of the assertion (awskeep_saml_role_arn); empty
+	// takes the only one or asks on the terminal.
+	RoleARN string
+}
+
+// SAMLProviders are the values of awskeep_saml_provider.
+var SAMLProviders = []string{"okta", "form", "kerberos"}
 
 // Origin says where a setting's value came from ("--duration", "/home/u/.aws/config:7
 // (duration_seconds)", "$AWS_REGION"), for messages; "" when it is a default.
@@ -139,6 +162,12 @@ func Resolve(flags Settings, p *profile.Profile, getenv func(string) string) (Se
 	if s.Source == "" {
 		s.Source = SourceDevice
 	}
+	for field, dst := range map[string]*string{
+		"url": &s.SAML.URL, "provider": &s.SAML.Provider, "username": &s.SAML.Username,
+		"password_source": &s.SAML.PasswordSource, "role_arn": &s.SAML.RoleARN,
+	} {
+		*dst = pick("saml-"+field, "", "", [2]string{at("awskeep_saml_" + field), pf.SAML[field]})
+	}
 	if s.Region == "" {
 		s.Region = sts.DefaultRegion
 	}
@@ -170,7 +199,7 @@ func (s Settings) check(p *profile.Profile) error {
 	}
 	switch {
 	case s.Source == SourceSAML:
-		return fmt.Errorf("%s: awskeep_source = saml is not supported by this version of awskeep", s.where("source"))
+		return s.checkSAML(inProfile)
 	case s.Source != SourceDevice:
 		return fmt.Errorf("%s: unknown source %q (want device or saml)", s.where("source"), s.Source)
 	case s.Key == "":
@@ -194,6 +223,38 @@ func (s Settings) check(p *profile.Profile) error {
 	}
 	if s.Duration < 15*time.Minute || s.Duration > maxDuration || s.Duration%time.Second != 0 {
 		return fmt.Errorf("%s: duration %v is outside 15m to %v (whole seconds)", s.where("duration"), s.Duration, maxDuration)
+	}
+	return nil
+}
+
+// checkSAML checks the settings of a SAML profile. Device settings do not apply to it.
+func (s Settings) checkSAML(inProfile string) error {
+	need := func(key string) error {
+		return fmt.Errorf("awskeep_source = saml needs %s%s", key, inProfile)
+	}
+	switch {
+	case s.SAML.URL == "":
+		return need("awskeep_saml_url (the identity provider's AWS app URL)")
+	case !strings.HasPrefix(s.SAML.URL, "https://") && !strings.HasPrefix(s.SAML.URL, "http://"):
+		return fmt.Errorf("%s: awskeep_saml_url must be an http(s) URL", s.where("saml-url"))
+	case s.SAML.Provider == "":
+		return need("awskeep_saml_provider (okta, form or kerberos)")
+	case !slices.Contains(SAMLProviders, s.SAML.Provider):
+		return fmt.Errorf("%s: awskeep_saml_provider %q: want okta, form or kerberos", s.where("saml-provider"), s.SAML.Provider)
+	case s.SAML.Provider != "kerberos" && s.SAML.Username == "":
+		return need("awskeep_saml_username")
+	case s.SAML.Provider != "kerberos" && s.SAML.PasswordSource == "":
+		return need("awskeep_saml_password_source (conjur:VARIABLE, keyring:NAME, file:PATH or prompt)")
+	case s.SAML.Provider == "kerberos" && s.SAML.PasswordSource != "":
+		return fmt.Errorf("%s: kerberos logs in with the ticket from kinit; it takes no password source", s.where("saml-password_source"))
+	case s.Key != "" || s.AccessKeyID != "":
+		return fmt.Errorf("awskeep_source = saml%s: awskeep_key and awskeep_access_key_id belong to device profiles", inProfile)
+	case s.RoleARN != "":
+		return fmt.Errorf("%s: a SAML profile names its role with awskeep_saml_role_arn", s.where("role-arn"))
+	case s.SAML.RoleARN != "" && !strings.Contains(s.SAML.RoleARN, ":role/"):
+		return fmt.Errorf("%s: %q is not a role ARN", s.where("saml-role_arn"), s.SAML.RoleARN)
+	case s.Duration < 15*time.Minute || s.Duration > 12*time.Hour || s.Duration%time.Second != 0:
+		return fmt.Errorf("%s: duration %v is outside 15m to 12h (whole seconds)", s.where("duration"), s.Duration)
 	}
 	return nil
 }

@@ -231,6 +231,26 @@ func TestResolveFlagsAlone(t *testing.T) {
 	}
 }
 
+// samlProfileLines are the settings of a working SAML profile (Okta, password prompt).
+const samlProfileLines = "awskeep_source = saml\nawskeep_saml_url = https://example.okta.com/app/amazon_aws/x/sso/saml\n" +
+	"awskeep_saml_provider = okta\nawskeep_saml_username = alice\nawskeep_saml_password_source = prompt\n"
+
+func TestResolveSAML(t *testing.T) {
+	p := parseProfile(t, "[profile p]\n"+samlProfileLines+"awskeep_saml_role_arn = arn:aws:iam::123456789012:role/dev\nduration_seconds = 7200\n")
+	s, err := engine.Resolve(engine.Settings{}, p, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := engine.SAMLSettings{URL: "https://example.okta.com/app/amazon_aws/x/sso/saml", Provider: "okta", Username: "alice",
+		PasswordSource: "prompt", RoleARN: "arn:aws:iam::123456789012:role/dev"}
+	if s.Source != engine.SourceSAML || s.SAML != want || s.Duration != 2*time.Hour {
+		t.Fatalf("Resolve = source %q, %+v, %v; want saml %+v 2h", s.Source, s.SAML, s.Duration, want)
+	}
+	if got := s.Origin("saml-url"); !strings.Contains(got, "awskeep_saml_url") {
+		t.Errorf("origin of the URL = %q", got)
+	}
+}
+
 func TestResolveErrors(t *testing.T) {
 	const role = "awskeep_role_arn = arn:aws:iam::123456789012:role/r\n"
 	tests := []struct {
@@ -279,8 +299,18 @@ func TestResolveErrors(t *testing.T) {
 			prefix: "--role-session-name: ", want: []string{"role session name"}},
 		{name: "bad role session name in the profile", text: baseProfile + role + "role_session_name = x\n",
 			prefix: at("5", "role_session_name") + ": ", want: []string{"role session name"}},
-		{name: "saml source", text: baseProfile + "awskeep_source = saml\n",
-			prefix: at("4", "awskeep_source") + ": ", want: []string{"saml", "not supported"}},
+		{name: "saml source with a device key", text: baseProfile + samlProfileLines,
+			want: []string{"awskeep_key", "device profiles"}},
+		{name: "saml without url", text: "[profile p]\nawskeep_source = saml\nawskeep_saml_provider = okta\n",
+			want: []string{"awskeep_saml_url", "[profile p]"}},
+		{name: "saml unknown provider", text: "[profile p]\nawskeep_source = saml\nawskeep_saml_url = https://idp/app\nawskeep_saml_provider = ldap\n",
+			prefix: at("4", "awskeep_saml_provider") + ": ", want: []string{`"ldap"`, "okta, form or kerberos"}},
+		{name: "saml okta without password source", text: "[profile p]\nawskeep_source = saml\nawskeep_saml_url = https://idp/app\nawskeep_saml_provider = okta\nawskeep_saml_username = alice\n",
+			want: []string{"awskeep_saml_password_source", "conjur:VARIABLE"}},
+		{name: "saml kerberos with a password source", text: "[profile p]\nawskeep_source = saml\nawskeep_saml_url = https://idp/app\nawskeep_saml_provider = kerberos\nawskeep_saml_password_source = prompt\n",
+			prefix: at("5", "awskeep_saml_password_source") + ": ", want: []string{"kinit"}},
+		{name: "saml role that is no role", text: "[profile p]\n" + samlProfileLines + "awskeep_saml_role_arn = arn:aws:iam::1:user/x\n",
+			prefix: at("7", "awskeep_saml_role_arn") + ": ", want: []string{"not a role ARN"}},
 		{name: "unknown source", profile: &profile.Profile{Name: "p", File: configPath, Source: "ldap",
 			Key: "tpm:handle=0x81010002", AccessKeyID: "AKIAIOSFODNN7EXAMPLE"},
 			prefix: configPath + " (awskeep_source): ", want: []string{`unknown source "ldap"`}},

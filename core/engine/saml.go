@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/awskeep/awskeep/core/cache"
+	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/mfa"
+	"github.com/awskeep/awskeep/core/prompt"
+	"github.com/awskeep/awskeep/core/samlsource"
+	"github.com/awskeep/awskeep/core/secretsource"
+	"github.com/awskeep/awskeep/core/sinks"
+	"github.com/awskeep/awskeep/core/spnego"
+	"github.com/awskeep/awskeep/core/sts"
+)
+
+// samlMFASetting names what answers an IdP's one-time-code challenge without a terminal.
+const samlMFASetting = "--mfa-code, or awskeep_mfa_process in the profile"
+
+// newSAMLSource builds the SAML source for s. Nothing is contacted and no password is
+// read until Retrieve.
+func newSAMLSource(s Settings, opts Options) (creds.Provider, error) {
+	var password secretsource.Source
+	if s.SAML.PasswordSource != "" {
+		var err error
+		password, err = secretsource.Parse(s.SAML.PasswordSource, secretsource.Options{
+			Getenv:   opts.Getenv,
+			Prompter: opts.Prompter,
+			Question: fmt.Sprintf("%s password for %s at %s", s.SAML.Provider, s.SAML.Username, hostOf(s.SAML.URL)),
+			Setting:  "awskeep_saml_password_source" + s.inProfile(),
+			Profile:  s.Profile,
+		})
+		if err != nil {
+			return nil, creds.Wrap(creds.ClassConfig, s.where("saml-password_source"), err)
+		}
+	}
+	source := &samlsource.Provider{
+		URL: s.SAML.URL, ProviderName: s.SAML.Provider, Username: s.SAML.Username,
+		Password: password, MFACode: samlMFACode(s, opts), RoleARN: s.SAML.RoleARN,
+		Duration: s.Duration, Prompter: opts.Prompter,
+		Kerberos: spnego.Options{Getenv: opts.Getenv},
+		STS: func(o *sts.Options) error {
+			httpClient, err := sts.HTTPClient(s.CABundle)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.where("ca-bundle"), err)
+			}
+			o.Region, o.EndpointURL, o.HTTPClient = s.Region, s.EndpointURL, httpClient
+			return nil
+		},
+		Now: opts.Now, Logger: opts.Logger, Picked: opts.SAMLRole,
+	}
+	// The CA bundle is loaded only when the IdP is about to be called: a cache hit must
+	// not pay for parsing it.
+	return creds.ProviderFunc(func(ctx context.Context) (creds.Credentials, error) {
+		httpClient, err := sts.HTTPClient(s.CABundle)
+		if err != nil {
+			return creds.Credentials{}, creds.Wrap(creds.ClassConfig, s.where("ca-bundle"), err)
+		}
+		p := *source
+		p.HTTPClient = httpClient
+		p.Kerberos.HTTPClient = httpClient
+		return p.Retrieve(ctx)
+	}), nil
+}
+
+// samlCacheKey is the cache entry of a SAML profile: the IdP, the user and the role, and no
+// secret.
+func samlCacheKey(s Settings) cache.Key {
+	return cache.Key{
+		KeyURI: "saml+" + s.SAML.Provider + ":" + s.SAML.URL, AccessKeyID: s.SAML.Username,
+		RoleARN: s.SAML.RoleARN, Duration: s.Duration, Region: s.Region, Endpoint: s.EndpointURL,
+	}
+}
+
+// samlMFACode answers an IdP's one-time-code challenge: --mfa-code, awskeep_mfa_process,
+// or a prompt on the terminal.
+func samlMFACode(s Settings, opts Options) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		var code string
+		var err error
+		switch {
+		case s.MFACode != "":
+			code = s.MFACode
+		case s.MFAProcess != "":
+			code, err = mfa.Run(ctx, s.MFAProcess, sinks.CleanEnv(opts.Environ))
+		default:
+			question := "verification code for " + s.SAML.Username + " at " + hostOf(s.SAML.URL)
+			code, err = opts.Prompter.Line(ctx, question+": ")
+			code = strings.TrimSpace(code)
+			err = prompt.Required(err, question, samlMFASetting)
+		}
+		if err != nil {
+			return "", err
+		}
+		if !mfa.Valid(code) {
+			return "", errors.New("a verification code is six digits")
+		}
+		return code, nil
+	}
+}
+
+// inProfile is " in [profile P] of FILE" for messages, or "".
+func (s Settings) inProfile() string {
+	if s.Profile == "" {
+		return ""
+	}
+	return " in [profile " + s.Profile + "]"
+}
+
+// hostOf is the host of an IdP URL, for prompts.
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return raw
+}

@@ -1,0 +1,156 @@
+package samlsource
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/mototest"
+	"github.com/awskeep/awskeep/core/prompt"
+	"github.com/awskeep/awskeep/core/samlassert"
+	"github.com/awskeep/awskeep/core/samltest"
+	"github.com/awskeep/awskeep/core/sts"
+)
+
+// moto answers AssumeRoleWithSAML; it checks the attributes only (FACTS.md), the rest is
+// samlassert's, tested there and here.
+var moto *mototest.Server
+
+func TestMain(m *testing.M) {
+	tmp, err := os.MkdirTemp("", "samlsource-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	moto, err = mototest.StartServer(context.Background(), tmp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "samlsource test setup:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	moto.Stop()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+const password = "correct horse battery staple"
+
+// staticSource is a secretsource.Source with a fixed secret that counts its calls.
+type staticSource struct {
+	secret string
+	calls  *int
+}
+
+func (s staticSource) Secret(context.Context) (string, error) { *s.calls++; return s.secret, nil }
+func (s staticSource) String() string                         { return "static" }
+
+func newProvider(idp *samltest.IdP, secret string, calls *int) *Provider {
+	return &Provider{
+		URL: idp.LoginURL, ProviderName: "form", Username: "alice",
+		Password: staticSource{secret, calls},
+		STS:      func(o *sts.Options) error { o.EndpointURL = moto.URL; return nil },
+	}
+}
+
+func TestRetrieveFormLogin(t *testing.T) {
+	idp := samltest.Start(t, samltest.Options{Users: map[string]string{"alice": password}, SessionDuration: 2 * time.Hour})
+	calls := 0
+	p := newProvider(idp, password, &calls)
+	p.Duration = 4 * time.Hour // capped by the assertion's SessionDuration
+	c, err := p.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Complete() || calls != 1 {
+		t.Fatalf("credentials %v, %d password reads; want complete credentials, one read", c, calls)
+	}
+	if left := time.Until(c.Expiration); left > 2*time.Hour+time.Minute {
+		t.Fatalf("credentials live %v: the assertion's SessionDuration (2h) was not applied", left)
+	}
+}
+
+func TestRetrieveRefusals(t *testing.T) {
+	twoRoles := []samlassert.Role{samltest.AWSRole(samltest.AccountID, "dev", "idp"), samltest.AWSRole(samltest.AccountID, "ops", "idp")}
+	cases := []struct {
+		name   string
+		opts   samltest.Options
+		secret string
+		role   string
+		class  creds.Class
+		want   string
+	}{
+		{name: "wrong password", secret: "wrong", class: creds.ClassIdP, want: "refused the password"},
+		{name: "expired assertion", secret: password, opts: samltest.Options{Validity: -time.Hour}, class: creds.ClassIdP, want: "expired"},
+		{name: "role not in the assertion", secret: password, role: "arn:aws:iam::123456789012:role/nope", class: creds.ClassConfig, want: "role/nope"},
+		{name: "two roles and no terminal", secret: password, opts: samltest.Options{Roles: twoRoles}, class: creds.ClassPrompt, want: RoleSetting},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.opts.Users = map[string]string{"alice": password}
+			idp := samltest.Start(t, c.opts)
+			calls := 0
+			p := newProvider(idp, c.secret, &calls)
+			p.RoleARN = c.role
+			p.Prompter = noTerminal{}
+			_, err := p.Retrieve(context.Background())
+			if err == nil {
+				t.Fatal("Retrieve succeeded")
+			}
+			if got := creds.ClassOf(err); got != c.class {
+				t.Errorf("class %v, want %v (%v)", got, c.class, err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not say %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), password) || calls > 1 {
+				t.Errorf("error shows the password or the password was read %d times", calls)
+			}
+			if c.name == "wrong password" && idp.FailedLogins("alice") != 1 {
+				t.Errorf("the IdP saw %d failed logins, want 1 (never retried)", idp.FailedLogins("alice"))
+			}
+		})
+	}
+}
+
+func TestRetrieveChoosesRole(t *testing.T) {
+	dev := samltest.AWSRole(samltest.AccountID, "dev", "idp")
+	ops := samltest.AWSRole(samltest.AccountID, "ops", "idp")
+	idp := samltest.Start(t, samltest.Options{Users: map[string]string{"alice": password}, Roles: []samlassert.Role{dev, ops}})
+	calls := 0
+	p := newProvider(idp, password, &calls)
+	chooser := &choosing{pick: 1}
+	p.Prompter = chooser
+	// moto answers HTTP 500 to an assertion with several roles (FACTS.md): the choice is
+	// checked up to the STS call.
+	p.STS = func(o *sts.Options) error { o.EndpointURL = "http://127.0.0.1:1"; return nil }
+	_, err := p.Retrieve(context.Background())
+	if len(chooser.options) != 2 || chooser.options[0] != dev.RoleARN || chooser.options[1] != ops.RoleARN {
+		t.Fatalf("the chooser offered %q, want the two roles", chooser.options)
+	}
+	if err == nil || creds.ClassOf(err) != creds.ClassSTS {
+		t.Fatalf("Retrieve after the choice: %v, want the (closed) STS endpoint's error", err)
+	}
+}
+
+type noTerminal struct{ prompt.Prompter }
+
+func (noTerminal) Available() error { return prompt.ErrNoTerminal }
+func (noTerminal) Choose(context.Context, string, []string) (int, error) {
+	return 0, prompt.ErrNoTerminal
+}
+
+type choosing struct {
+	prompt.Prompter
+	pick    int
+	options []string
+}
+
+func (c *choosing) Available() error { return nil }
+func (c *choosing) Choose(_ context.Context, _ string, options []string) (int, error) {
+	c.options = options
+	return c.pick, nil
+}
