@@ -21,6 +21,8 @@ type credentialFlags struct {
 	duration durationValue
 	host     hostFlags
 	noCache  bool
+	// samlRole, when set, learns the role a SAML source assumed (login prints it).
+	samlRole func(roleARN string)
 }
 
 func (f *credentialFlags) bind(fs *pflag.FlagSet) {
@@ -80,7 +82,7 @@ func (f *credentialFlags) provider(e *env, pool *pluginhost.Pool) (engine.Settin
 	}
 	opts := engine.Options{
 		Plugins: f.host.options(e), Getenv: e.getenv, Environ: e.environ(),
-		Logger: e.logger, Now: e.now, Pool: pool,
+		Logger: e.logger, Now: e.now, Pool: pool, SAMLRole: f.samlRole,
 	}
 	if !f.noCache {
 		if opts.Cache, err = openCache(e); err != nil {

@@ -62,6 +62,8 @@ Settings live in profiles of ~/.aws/config ($AWS_CONFIG_FILE):
 	keys.AddCommand(newKeysDescribeCommand(e), newKeysDeleteCommand(e), newKeysFromBotoPatchCommand(e))
 	plugins := groupCommand("plugins", "List and pin the installed device plugins")
 	plugins.AddCommand(newPluginsListCommand(e), newPluginsPinCommand(e))
+	saml := groupCommand("saml", "Manage SAML federation settings")
+	saml.AddCommand(newSAMLStorePasswordCommand(e))
 	cache := groupCommand("cache", "Manage the credential cache")
 	cache.AddCommand(newCacheClearCommand(e))
 	root.AddCommand(
@@ -74,8 +76,9 @@ Settings live in profiles of ~/.aws/config ($AWS_CONFIG_FILE):
 		newCurlCommand(e),
 		newPresignCommand(e),
 		newProxyCommand(e),
+		newLoginCommand(e),
 		newDoctorCommand(e),
-		keys, plugins, cache,
+		keys, plugins, saml, cache,
 		newVersionCommand(e),
 	)
 	// In the tree from the start (cobra adds them only at Execute otherwise), so that their

@@ -65,13 +65,14 @@ func setup(m *testing.M) (int, error) {
 	awskeep = filepath.Join(binDir, "awskeep")
 	builds := []struct{ dir, pkg string }{
 		{binDir, "github.com/awskeep/awskeep/cmd/awskeep"},
+		{binDir, "github.com/awskeep/awskeep/core/cmd/awskeep-keyring"}, // next to awskeep, as installed
 		{pluginDir, "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11"},
 		{pluginDir, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example"},
 		{pluginDir, "github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm"},
 	}
 	for _, b := range builds {
 		cmd := exec.Command("go", "build", "-o", b.dir+"/", b.pkg)
-		if strings.HasSuffix(b.pkg, "cmd/awskeep") {
+		if strings.HasSuffix(b.pkg, "cmd/awskeep") || strings.HasSuffix(b.pkg, "cmd/awskeep-keyring") {
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // the host never links C
 		}
 		if out, err := cmd.CombinedOutput(); err != nil {
