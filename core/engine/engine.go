@@ -157,28 +157,34 @@ func mfaCode(s Settings, opts Options) func(context.Context) (string, error) {
 		return nil
 	}
 	return func(ctx context.Context) (string, error) {
-		var code string
-		var err error
-		switch {
-		case s.MFACode != "":
-			code = s.MFACode
-		case s.MFAProcess != "":
-			code, err = mfa.Run(ctx, s.MFAProcess, sinks.CleanEnv(opts.Environ))
-		default:
-			question := "MFA code for " + s.MFASerial
-			code, err = opts.Prompter.Line(ctx, question+": ")
-			// A typed or pasted code may carry spaces; mfa.Run trims its output too.
-			code = strings.TrimSpace(code)
-			err = prompt.Required(err, question, MFASetting)
-		}
-		if err != nil {
-			return "", err
-		}
-		if !mfa.Valid(code) {
-			return "", errors.New("an MFA code is six digits")
-		}
-		return code, nil
+		return oneTimeCode(ctx, s, opts, "MFA code for "+s.MFASerial, MFASetting, "an MFA code is six digits")
 	}
+}
+
+// oneTimeCode answers a one-time-code question (an MFA device's, an IdP's), in order:
+// --mfa-code, awskeep_mfa_process, a prompt on the terminal asking question. setting names
+// what answers without a terminal; invalid is the error for a code that is not six digits.
+func oneTimeCode(ctx context.Context, s Settings, opts Options, question, setting, invalid string) (string, error) {
+	var code string
+	var err error
+	switch {
+	case s.MFACode != "":
+		code = s.MFACode
+	case s.MFAProcess != "":
+		code, err = mfa.Run(ctx, s.MFAProcess, sinks.CleanEnv(opts.Environ))
+	default:
+		code, err = opts.Prompter.Line(ctx, question+": ")
+		// A typed or pasted code may carry spaces; mfa.Run trims its output too.
+		code = strings.TrimSpace(code)
+		err = prompt.Required(err, question, setting)
+	}
+	if err != nil {
+		return "", err
+	}
+	if !mfa.Valid(code) {
+		return "", errors.New(invalid)
+	}
+	return code, nil
 }
 
 // looksLikePEM checks, without parsing certificates or reading the whole file, that path is

@@ -2,18 +2,13 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/awskeep/awskeep/core/cache"
 	"github.com/awskeep/awskeep/core/creds"
-	"github.com/awskeep/awskeep/core/mfa"
-	"github.com/awskeep/awskeep/core/prompt"
 	"github.com/awskeep/awskeep/core/samlsource"
 	"github.com/awskeep/awskeep/core/secretsource"
-	"github.com/awskeep/awskeep/core/sinks"
 	"github.com/awskeep/awskeep/core/spnego"
 	"github.com/awskeep/awskeep/core/sts"
 )
@@ -80,26 +75,8 @@ func samlCacheKey(s Settings) cache.Key {
 // or a prompt on the terminal.
 func samlMFACode(s Settings, opts Options) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		var code string
-		var err error
-		switch {
-		case s.MFACode != "":
-			code = s.MFACode
-		case s.MFAProcess != "":
-			code, err = mfa.Run(ctx, s.MFAProcess, sinks.CleanEnv(opts.Environ))
-		default:
-			question := "verification code for " + s.SAML.Username + " at " + hostOf(s.SAML.URL)
-			code, err = opts.Prompter.Line(ctx, question+": ")
-			code = strings.TrimSpace(code)
-			err = prompt.Required(err, question, samlMFASetting)
-		}
-		if err != nil {
-			return "", err
-		}
-		if !mfa.Valid(code) {
-			return "", errors.New("a verification code is six digits")
-		}
-		return code, nil
+		question := "verification code for " + s.SAML.Username + " at " + hostOf(s.SAML.URL)
+		return oneTimeCode(ctx, s, opts, question, samlMFASetting, "a verification code is six digits")
 	}
 }
 
