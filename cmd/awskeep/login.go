@@ -72,7 +72,7 @@ func loginTimeout(f credentialFlags) time.Duration {
 
 // storeInCache puts fresh credentials under s's cache entry.
 func storeInCache(ctx context.Context, e *env, s engine.Settings, c creds.Credentials) error {
-	key, err := engine.CacheKeyFor(s)
+	key, err := engine.CacheKeyFor(s, e.getenv)
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 		if opts.Cache == nil {
 			return source, nil
 		}
-		return cache.Wrap(opts.Cache, samlCacheKey(s), source), nil
+		return cache.Wrap(opts.Cache, samlCacheKey(s, opts.Getenv), source), nil
 	}
 	u, err := keyuri.Parse(s.Key)
 	if err != nil {
@@ -128,10 +128,11 @@ func New(s Settings, opts Options) (creds.Provider, error) {
 	return cache.Wrap(opts.Cache, CacheKey(s, u), source), nil
 }
 
-// CacheKeyFor is the cache entry of s, whatever its source.
-func CacheKeyFor(s Settings) (cache.Key, error) {
+// CacheKeyFor is the cache entry of s, whatever its source; getenv reads the environment
+// ($KRB5CCNAME for a kerberos SAML profile).
+func CacheKeyFor(s Settings, getenv func(string) string) (cache.Key, error) {
 	if s.Source == SourceSAML {
-		return samlCacheKey(s), nil
+		return samlCacheKey(s, getenv), nil
 	}
 	u, err := keyuri.Parse(s.Key)
 	if err != nil {

@@ -63,10 +63,17 @@ func newSAMLSource(s Settings, opts Options) (creds.Provider, error) {
 }
 
 // samlCacheKey is the cache entry of a SAML profile: the IdP, the user and the role, and no
-// secret.
-func samlCacheKey(s Settings) cache.Key {
+// secret. For kerberos the user is the ticket cache's principal, read from the cache file
+// (no KDC is asked), so that credentials of one principal are never handed to another
+// after kdestroy and a new kinit; without a ticket it is empty, and the login that follows
+// fails before anything is stored.
+func samlCacheKey(s Settings, getenv func(string) string) cache.Key {
+	user := s.SAML.Username
+	if s.SAML.Provider == "kerberos" {
+		user, _ = spnego.Principal(spnego.Options{Getenv: getenv})
+	}
 	return cache.Key{
-		KeyURI: "saml+" + s.SAML.Provider + ":" + s.SAML.URL, AccessKeyID: s.SAML.Username,
+		KeyURI: "saml+" + s.SAML.Provider + ":" + s.SAML.URL, AccessKeyID: user,
 		RoleARN: s.SAML.RoleARN, Duration: s.Duration, Region: s.Region, Endpoint: s.EndpointURL,
 	}
 }

@@ -527,3 +527,23 @@ func TestConcurrent(t *testing.T) {
 		t.Fatalf("server authenticated %d requests, want 16", n)
 	}
 }
+
+func TestPrincipal(t *testing.T) {
+	kdc := krbtest.Start(t)
+	kdc.AddUser(t, "alice", "alice-password-1")
+	kdc.AddUser(t, "bob", "bob-password-1")
+	ccache := kdc.Kinit(t, "alice", "alice-password-1")
+	opts := spnego.Options{Krb5Conf: kdc.Krb5Conf, CCache: ccache}
+	if got, err := spnego.Principal(opts); err != nil || got != "alice@"+kdc.Realm {
+		t.Fatalf("Principal = %q, %v; want alice@%s", got, err, kdc.Realm)
+	}
+	bobs := kdc.Kinit(t, "bob", "bob-password-1")
+	opts.CCache = bobs
+	if got, err := spnego.Principal(opts); err != nil || got != "bob@"+kdc.Realm {
+		t.Fatalf("Principal after kinit bob = %q, %v", got, err)
+	}
+	opts.CCache = filepath.Join(t.TempDir(), "none")
+	if _, err := spnego.Principal(opts); !errors.Is(err, spnego.ErrNoTicket) {
+		t.Fatalf("Principal without a cache: %v, want ErrNoTicket", err)
+	}
+}
