@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,6 +99,9 @@ func inParallel(b *testing.B, g int, op func() error) {
 	var next atomic.Int64
 	var failed atomic.Pointer[error]
 	var wg sync.WaitGroup
+	// Each run starts from a collected heap, so that garbage left by the previous
+	// sub-benchmark (or the key's set-up) is not charged to this one.
+	runtime.GC()
 	b.ResetTimer()
 	start := time.Now()
 	for range g {
