@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -62,18 +59,8 @@ const maxFormBody = 1 << 20
 
 func startCallRecorder(t *testing.T, target string) *callRecorder {
 	t.Helper()
-	to, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := &callRecorder{}
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(to)
-			r.Out.Host = r.In.Host
-		},
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
+	proxy := hostKeepingProxy(t, target)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := recordedCall{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}
 		c.Action = r.URL.Query().Get("Action")
@@ -99,14 +86,7 @@ func startCallRecorder(t *testing.T, target string) *callRecorder {
 		rec.mu.Unlock()
 		proxy.ServeHTTP(w, r)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.URL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	rec.URL = serveLoopback(t, handler)
 	return rec
 }
 

@@ -7,11 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log"
 	"mime"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -282,18 +279,8 @@ type samlSTS struct {
 
 func startSAMLSTS(t *testing.T, target string) *samlSTS {
 	t.Helper()
-	to, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &samlSTS{}
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(to)
-			r.Out.Host = r.In.Host
-		},
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
+	proxy := hostKeepingProxy(t, target)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		call := stsCall{Action: r.URL.Query().Get("Action"), Signed: r.Header.Get("Authorization") != ""}
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -327,14 +314,7 @@ func startSAMLSTS(t *testing.T, target string) *samlSTS {
 		s.record(call)
 		proxy.ServeHTTP(w, r)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.URL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	s.URL = serveLoopback(t, handler)
 	return s
 }
 
