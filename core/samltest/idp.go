@@ -56,6 +56,13 @@ type Options struct {
 	// TOTP gives users a TOTP factor in the Okta API (status MFA_REQUIRED): user name -> the
 	// one passcode the factor accepts.
 	TOTP map[string]string
+	// Push gives users an Okta Verify push factor in the Okta API (status MFA_REQUIRED):
+	// user name -> what the phone does with every push, PushApprove, PushReject or
+	// PushIgnore. A user may have both factors; the push is listed first.
+	Push map[string]PushAnswer
+	// PushWaits is how many answers a push stays WAITING (the verify call and the polls
+	// after it) before the phone's answer comes; zero means 1.
+	PushWaits int
 
 	// Roles are the Role attribute of every user's assertion; nil means DefaultRole alone.
 	// Several roles go in one attribute with several values, as Okta and ADFS send them
@@ -122,7 +129,10 @@ type IdP struct {
 	sessions      map[string]string // form login cookie -> user
 	stateTokens   map[string]string // Okta stateToken -> user
 	sessionTokens map[string]string // Okta sessionToken -> user
+	pushes        map[string]int    // Okta stateToken -> WAITING answers left for its push
 	failed        map[string]int    // user -> wrong passwords and passcodes
+	passcodes     map[string]int    // user -> TOTP passcodes checked, right or wrong
+	pushesSent    map[string]int    // user -> pushes sent to the phone
 }
 
 // Start starts an IdP on a free 127.0.0.1 port; it stops when the test ends.
@@ -143,7 +153,10 @@ func Start(t testing.TB, opts Options) *IdP {
 		sessions:      map[string]string{},
 		stateTokens:   map[string]string{},
 		sessionTokens: map[string]string{},
+		pushes:        map[string]int{},
 		failed:        map[string]int{},
+		passcodes:     map[string]int{},
+		pushesSent:    map[string]int{},
 	}
 	if i.audience == "" {
 		i.audience = samlassert.AudienceURN
@@ -194,6 +207,23 @@ func (i *IdP) FailedLogins(user string) int {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	return i.failed[user]
+}
+
+// PasscodesChecked counts the TOTP passcodes, right or wrong, the Okta API checked for user:
+// one per verify call that carried one. A client must send one code per login, and never
+// send a refused one again.
+func (i *IdP) PasscodesChecked(user string) int {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.passcodes[user]
+}
+
+// PushesSent counts the pushes the Okta API sent to user's phone: one per verify call that
+// started a push (the polls that follow send none).
+func (i *IdP) PushesSent(user string) int {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.pushesSent[user]
 }
 
 // Response returns a signed SAMLResponse for user, base64-encoded as the IdP would post it.

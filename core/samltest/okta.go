@@ -9,8 +9,23 @@ import (
 	"time"
 )
 
-// The fake's one factor id: every TOTP user has factor "f1".
-const oktaFactorID = "f1"
+// The fake's factor ids: every TOTP user has factor "f1", every push user factor "p1".
+const (
+	oktaFactorID     = "f1"
+	oktaPushFactorID = "p1"
+)
+
+// PushAnswer is what the phone does with an Okta Verify push (Options.Push).
+type PushAnswer string
+
+// What the phone does with a push: after Options.PushWaits WAITING answers, the
+// transaction ends in SUCCESS, or stays MFA_CHALLENGE with factorResult REJECTED or
+// TIMEOUT.
+const (
+	PushApprove PushAnswer = "approve"
+	PushReject  PushAnswer = "reject"
+	PushIgnore  PushAnswer = "ignore"
+)
 
 // oktaError is the error body of the Okta API.
 type oktaError struct {
@@ -75,7 +90,7 @@ func (i *IdP) oktaAuthn(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "LOCKED_OUT", "_links": map[string]any{}})
 		return
 	}
-	if _, ok := i.opts.TOTP[req.Username]; ok {
+	if factors := i.oktaFactors(req.Username); len(factors) > 0 {
 		state := "00" + randomToken()
 		i.mu.Lock()
 		i.stateTokens[state] = req.Username
@@ -85,32 +100,55 @@ func (i *IdP) oktaAuthn(w http.ResponseWriter, r *http.Request) {
 			"expiresAt":  oktaTime(now.Add(5 * time.Minute)),
 			"status":     "MFA_REQUIRED",
 			"_embedded": map[string]any{
-				"user": oktaUser(req.Username),
-				"factors": []any{map[string]any{
-					"id":         oktaFactorID,
-					"factorType": "token:software:totp",
-					"provider":   "GOOGLE",
-					"vendorName": "GOOGLE",
-					"profile":    map[string]any{"credentialId": req.Username},
-					"_links": map[string]any{"verify": map[string]any{
-						"href":  i.URL + "/api/v1/authn/factors/" + oktaFactorID + "/verify",
-						"hints": map[string]any{"allow": []string{"POST"}},
-					}},
-				}},
+				"user":    oktaUser(req.Username),
+				"factors": factors,
 			},
-			"_links": map[string]any{"cancel": map[string]any{
-				"href":  i.URL + "/api/v1/authn/cancel",
-				"hints": map[string]any{"allow": []string{"POST"}},
-			}},
+			"_links": map[string]any{"cancel": i.oktaLink("/api/v1/authn/cancel")},
 		})
 		return
 	}
 	i.oktaSuccess(w, req.Username, now)
 }
 
-// oktaVerify verifies the TOTP factor, POST /api/v1/authn/factors/{id}/verify with
-// {stateToken, passCode}: an unknown stateToken is 403 E0000011, a wrong passcode 403
-// E0000068 (the stateToken stays usable), the right one SUCCESS.
+// oktaFactors are user's enrolled factors as the MFA_REQUIRED transaction lists them:
+// the push factor first (Okta lists factors in no promised order), then the TOTP one.
+func (i *IdP) oktaFactors(user string) []any {
+	var factors []any
+	if _, ok := i.opts.Push[user]; ok {
+		factors = append(factors, map[string]any{
+			"id":         oktaPushFactorID,
+			"factorType": "push",
+			"provider":   "OKTA",
+			"vendorName": "OKTA",
+			"profile":    oktaPushProfile(user),
+			"_links":     map[string]any{"verify": i.oktaLink("/api/v1/authn/factors/" + oktaPushFactorID + "/verify")},
+		})
+	}
+	if _, ok := i.opts.TOTP[user]; ok {
+		factors = append(factors, map[string]any{
+			"id":         oktaFactorID,
+			"factorType": "token:software:totp",
+			"provider":   "GOOGLE",
+			"vendorName": "GOOGLE",
+			"profile":    map[string]any{"credentialId": user},
+			"_links":     map[string]any{"verify": i.oktaLink("/api/v1/authn/factors/" + oktaFactorID + "/verify")},
+		})
+	}
+	return factors
+}
+
+func oktaPushProfile(user string) map[string]any {
+	return map[string]any{"credentialId": user, "deviceType": "SmartPhone_Android", "name": "Pixel", "platform": "ANDROID", "version": "14"}
+}
+
+// oktaLink is a link object of the API: an href on the IdP and the method it allows.
+func (i *IdP) oktaLink(path string) map[string]any {
+	return map[string]any{"href": i.URL + path, "hints": map[string]any{"allow": []string{"POST"}}}
+}
+
+// oktaVerify answers POST /api/v1/authn/factors/{id}/verify with {stateToken, passCode}:
+// an unknown stateToken is 403 E0000011, a factor the user does not have 404 E0000007; the
+// TOTP factor goes on in oktaVerifyTOTP, the push factor in oktaVerifyPush.
 func (i *IdP) oktaVerify(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		StateToken string `json:"stateToken"`
@@ -126,11 +164,26 @@ func (i *IdP) oktaVerify(w http.ResponseWriter, r *http.Request) {
 		writeOktaError(w, http.StatusForbidden, "E0000011", "Invalid token provided")
 		return
 	}
-	if r.PathValue("factor") != oktaFactorID {
-		writeOktaError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.PathValue("factor")+" (UserFactor)")
-		return
+	factor := r.PathValue("factor")
+	_, totp := i.opts.TOTP[user]
+	answer, push := i.opts.Push[user]
+	switch {
+	case factor == oktaFactorID && totp:
+		i.oktaVerifyTOTP(w, user, req.StateToken, req.PassCode)
+	case factor == oktaPushFactorID && push:
+		i.oktaVerifyPush(w, user, req.StateToken, answer)
+	default:
+		writeOktaError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+factor+" (UserFactor)")
 	}
-	if want := i.opts.TOTP[user]; req.PassCode == "" || req.PassCode != want {
+}
+
+// oktaVerifyTOTP checks a passcode ("Verify TOTP Factor"): a wrong one is 403 E0000068 (the
+// stateToken stays usable), the right one SUCCESS.
+func (i *IdP) oktaVerifyTOTP(w http.ResponseWriter, user, state, passCode string) {
+	i.mu.Lock()
+	i.passcodes[user]++
+	i.mu.Unlock()
+	if want := i.opts.TOTP[user]; passCode == "" || passCode != want {
 		i.mu.Lock()
 		i.failed[user]++
 		i.mu.Unlock()
@@ -139,9 +192,74 @@ func (i *IdP) oktaVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	i.mu.Lock()
-	delete(i.stateTokens, req.StateToken)
+	delete(i.stateTokens, state)
 	i.mu.Unlock()
 	i.oktaSuccess(w, user, i.now().UTC())
+}
+
+// oktaVerifyPush is "Verify Push Factor": the first call sends a push and answers
+// MFA_CHALLENGE with factorResult WAITING and a "poll" next link (the same verify URL);
+// each poll, a POST of {stateToken} there, answers WAITING until Options.PushWaits answers
+// have been given, then the phone's answer: SUCCESS with a sessionToken, or MFA_CHALLENGE
+// with factorResult REJECTED or TIMEOUT, after which the next verify call sends a new push.
+func (i *IdP) oktaVerifyPush(w http.ResponseWriter, user, state string, answer PushAnswer) {
+	waits := i.opts.PushWaits
+	if waits <= 0 {
+		waits = 1
+	}
+	i.mu.Lock()
+	left, polling := i.pushes[state]
+	if polling {
+		left--
+	} else {
+		left = waits
+		i.pushesSent[user]++
+	}
+	i.pushes[state] = left
+	if left <= 0 {
+		delete(i.pushes, state)
+		if answer == PushApprove {
+			delete(i.stateTokens, state)
+		}
+	}
+	i.mu.Unlock()
+	now := i.now().UTC()
+	result := "WAITING"
+	switch {
+	case left > 0:
+	case answer == PushApprove:
+		i.oktaSuccess(w, user, now)
+		return
+	case answer == PushReject:
+		result = "REJECTED"
+	default:
+		result = "TIMEOUT"
+	}
+	verify := "/api/v1/authn/factors/" + oktaPushFactorID + "/verify"
+	next := i.oktaLink(verify)
+	next["name"] = "poll"
+	if result != "WAITING" {
+		next["name"] = "verify" // a new push
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"stateToken":   state,
+		"expiresAt":    oktaTime(now.Add(5 * time.Minute)),
+		"status":       "MFA_CHALLENGE",
+		"factorResult": result,
+		"_embedded": map[string]any{
+			"user": oktaUser(user),
+			"factor": map[string]any{
+				"id": oktaPushFactorID, "factorType": "push", "provider": "OKTA", "vendorName": "OKTA",
+				"profile": oktaPushProfile(user),
+			},
+		},
+		"_links": map[string]any{
+			"next":   next,
+			"cancel": i.oktaLink("/api/v1/authn/cancel"),
+			"prev":   i.oktaLink("/api/v1/authn/previous"),
+			"resend": []any{map[string]any{"name": "push", "href": i.URL + verify + "/resend", "hints": map[string]any{"allow": []string{"POST"}}}},
+		},
+	})
 }
 
 // oktaSuccess answers SUCCESS with a new one-time sessionToken for user.

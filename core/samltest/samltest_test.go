@@ -386,6 +386,9 @@ func TestOkta(t *testing.T) {
 		if n := idp.FailedLogins("bob@example.com"); n != 1 {
 			t.Fatalf("FailedLogins = %d, want 1 (the wrong passcode)", n)
 		}
+		if n := idp.PasscodesChecked("bob@example.com"); n != 2 {
+			t.Fatalf("PasscodesChecked = %d, want 2 (the wrong passcode and the right one)", n)
+		}
 		_, page := get(t, newClient(t), idp.OktaAppURL+"?sessionToken="+url.QueryEscape(token))
 		if _, err := samlassert.Parse(samlResponse(t, page), time.Now()); err != nil {
 			t.Fatal(err)
@@ -395,6 +398,114 @@ func TestOkta(t *testing.T) {
 		resp, _ := get(t, newClient(t), idp.OktaAppURL+"?sessionToken=nope")
 		if resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("invalid session token: %s", resp.Status)
+		}
+	})
+}
+
+func TestOktaPush(t *testing.T) {
+	idp := samltest.Start(t, samltest.Options{
+		Users: map[string]string{"ann": "pw", "rob": "pw", "tim": "pw", "two": "pw"},
+		Push: map[string]samltest.PushAnswer{"ann": samltest.PushApprove, "rob": samltest.PushReject,
+			"tim": samltest.PushIgnore, "two": samltest.PushApprove},
+		TOTP:      map[string]string{"two": "123456"},
+		PushWaits: 2,
+	})
+	authn := idp.URL + "/api/v1/authn"
+	// start logs user in and returns the state token and the push factor's verify link.
+	start := func(t *testing.T, user string) (string, string, []any) {
+		t.Helper()
+		status, body := okta(t, authn, map[string]string{"username": user, "password": "pw"})
+		state, _ := body["stateToken"].(string)
+		if status != http.StatusOK || body["status"] != "MFA_REQUIRED" || state == "" {
+			t.Fatalf("%d %v", status, body)
+		}
+		factors := body["_embedded"].(map[string]any)["factors"].([]any)
+		push := factors[0].(map[string]any)
+		verify := push["_links"].(map[string]any)["verify"].(map[string]any)["href"].(string)
+		if push["factorType"] != "push" || push["provider"] != "OKTA" || verify != idp.URL+"/api/v1/authn/factors/p1/verify" {
+			t.Fatalf("push factor = %v", push)
+		}
+		return state, verify, factors
+	}
+	// poll posts the state token to u and checks the transaction's status and factorResult.
+	poll := func(t *testing.T, u, state, status, result string) map[string]any {
+		t.Helper()
+		code, body := okta(t, u, map[string]string{"stateToken": state})
+		if code != http.StatusOK || body["status"] != status || (result != "" && body["factorResult"] != result) {
+			t.Fatalf("want %s %s: %d %v", status, result, code, body)
+		}
+		return body
+	}
+	next := func(t *testing.T, body map[string]any) (string, string) {
+		t.Helper()
+		n := body["_links"].(map[string]any)["next"].(map[string]any)
+		return n["name"].(string), n["href"].(string)
+	}
+
+	t.Run("approved after two WAITING answers", func(t *testing.T) {
+		state, verify, factors := start(t, "ann")
+		if len(factors) != 1 {
+			t.Fatalf("factors = %v", factors)
+		}
+		body := poll(t, verify, state, "MFA_CHALLENGE", "WAITING")
+		name, href := next(t, body)
+		if name != "poll" || href != verify || body["stateToken"] != state {
+			t.Fatalf("WAITING answer = %v", body)
+		}
+		poll(t, href, state, "MFA_CHALLENGE", "WAITING")
+		body = poll(t, href, state, "SUCCESS", "")
+		token, _ := body["sessionToken"].(string)
+		_, page := get(t, newClient(t), idp.OktaAppURL+"?sessionToken="+url.QueryEscape(token))
+		if _, err := samlassert.Parse(samlResponse(t, page), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if n := idp.PushesSent("ann"); n != 1 {
+			t.Fatalf("PushesSent = %d, want 1 (polls send none)", n)
+		}
+		// The state token is used up.
+		code, body := okta(t, verify, map[string]string{"stateToken": state})
+		if code != http.StatusForbidden || body["errorCode"] != "E0000011" {
+			t.Fatalf("state token after SUCCESS: %d %v", code, body)
+		}
+	})
+	for _, tc := range []struct{ user, result string }{{"rob", "REJECTED"}, {"tim", "TIMEOUT"}} {
+		t.Run(tc.result, func(t *testing.T) {
+			state, verify, _ := start(t, tc.user)
+			poll(t, verify, state, "MFA_CHALLENGE", "WAITING")
+			poll(t, verify, state, "MFA_CHALLENGE", "WAITING")
+			body := poll(t, verify, state, "MFA_CHALLENGE", tc.result)
+			if name, _ := next(t, body); name != "verify" {
+				t.Fatalf("next link after %s is %q", tc.result, name)
+			}
+			// Verifying again sends a new push.
+			poll(t, verify, state, "MFA_CHALLENGE", "WAITING")
+			if n := idp.PushesSent(tc.user); n != 2 {
+				t.Fatalf("PushesSent = %d, want 2", n)
+			}
+		})
+	}
+	t.Run("push and TOTP", func(t *testing.T) {
+		state, _, factors := start(t, "two")
+		if len(factors) != 2 || factors[1].(map[string]any)["factorType"] != "token:software:totp" {
+			t.Fatalf("factors = %v", factors)
+		}
+		// Either factor ends the transaction: here the TOTP one, without a push.
+		code, body := okta(t, idp.URL+"/api/v1/authn/factors/f1/verify", map[string]string{"stateToken": state, "passCode": "123456"})
+		if code != http.StatusOK || body["status"] != "SUCCESS" {
+			t.Fatalf("TOTP verify for a user with both factors: %d %v", code, body)
+		}
+		if n := idp.PushesSent("two"); n != 0 {
+			t.Fatalf("PushesSent = %d, want 0", n)
+		}
+	})
+	t.Run("factor the user does not have", func(t *testing.T) {
+		state, _, _ := start(t, "ann")
+		code, body := okta(t, idp.URL+"/api/v1/authn/factors/f1/verify", map[string]string{"stateToken": state, "passCode": "123456"})
+		if code != http.StatusNotFound || body["errorCode"] != "E0000007" {
+			t.Fatalf("TOTP verify for a push-only user: %d %v", code, body)
+		}
+		if n := idp.PasscodesChecked("ann"); n != 0 {
+			t.Fatalf("PasscodesChecked = %d for a user without TOTP", n)
 		}
 	})
 }
