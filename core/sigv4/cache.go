@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"crypto/sha256"
 	"sync"
 	"time"
 )
@@ -56,6 +57,27 @@ func (c *keyCache) get(k cacheKey) ([]byte, bool) {
 		c.mu.Unlock()
 	}
 	return nil, false
+}
+
+// mac returns HMAC-SHA256(kSigning, data) with the cached key for k, computed under the
+// read lock where the key lies, so that a cache hit makes no copy of it. ok is false when
+// no key for k is cached or its date has ended (the key is then dropped).
+func (c *keyCache) mac(k cacheKey, data string) (sum [sha256.Size]byte, ok bool) {
+	now := c.clock()
+	c.mu.RLock()
+	e, found := c.keys[k]
+	if found && now.Before(e.expires) {
+		sum = hmacSum(e.key, data)
+		c.mu.RUnlock()
+		return sum, true
+	}
+	c.mu.RUnlock()
+	if found {
+		c.mu.Lock()
+		c.expireLocked()
+		c.mu.Unlock()
+	}
+	return sum, false
 }
 
 // put stores a copy of key. When the cache is full it first drops keys of other dates

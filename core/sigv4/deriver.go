@@ -1,10 +1,6 @@
 package sigv4
 
-import (
-	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-)
+import "context"
 
 // Deriver computes the first, secret-dependent step of the SigV4 key derivation:
 // kDate = HMAC-SHA256("AWS4"+secret, date), where date is the signing date as yyyymmdd in
@@ -41,10 +37,4 @@ type softwareDeriver struct {
 // DeriveDateKey returns HMAC-SHA256("AWS4"+secret, date).
 func (d softwareDeriver) DeriveDateKey(_ context.Context, date string) ([]byte, error) {
 	return hmacSHA256(d.key, date), nil
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(data))
-	return h.Sum(nil)
 }

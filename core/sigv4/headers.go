@@ -102,16 +102,18 @@ func hoistedQueryKey(name string) string {
 // keys, are joined with "," in the order given; each value is trimmed and runs of spaces
 // collapsed, as aws-sdk-go-v2 does.
 func canonicalHeaders(host string, contentLength int64, h http.Header, set [][2]string, omit string, wantValues bool) (block, signed string, values map[string][]string) {
-	entries := make([]headerEntry, 0, len(h)+len(set)+2)
-	entries = append(entries, headerEntry{"host", []string{host}})
+	// A request of an SDK has about ten headers: both lists stay on the stack.
+	var entriesBuf [16]headerEntry
+	entries := append(entriesBuf[:0], headerEntry{name: "host", one: host})
 	if contentLength > 0 {
-		entries = append(entries, headerEntry{"content-length", []string{strconv.FormatInt(contentLength, 10)}})
+		entries = append(entries, headerEntry{name: "content-length", one: strconv.FormatInt(contentLength, 10)})
 	}
 	for _, kv := range set {
-		entries = append(entries, headerEntry{lowerName(kv[0]), []string{kv[1]}})
+		entries = append(entries, headerEntry{name: lowerName(kv[0]), one: kv[1]})
 	}
 
-	keys := make([]string, 0, len(h))
+	var keysBuf [16]string
+	keys := keysBuf[:0]
 	for k := range h {
 		keys = append(keys, k)
 	}
@@ -133,13 +135,13 @@ func canonicalHeaders(host string, contentLength int64, h http.Header, set [][2]
 			entries[i].values = append(slices.Clip(entries[i].values), h[k]...)
 			continue
 		}
-		entries = append(entries, headerEntry{lk, slices.Clip(h[k])})
+		entries = append(entries, headerEntry{name: lk, values: slices.Clip(h[k])})
 	}
 	slices.SortFunc(entries, func(a, b headerEntry) int { return strings.Compare(a.name, b.name) })
 
 	n := 0
 	for _, e := range entries {
-		n += len(e.name) + 2
+		n += len(e.name) + 2 + len(e.one)
 		for _, v := range e.values {
 			n += len(v) + 1
 		}
@@ -154,9 +156,12 @@ func canonicalHeaders(host string, contentLength int64, h http.Header, set [][2]
 		sb.WriteString(e.name)
 		b.WriteString(e.name)
 		b.WriteByte(':')
-		if e.name == "host" {
+		switch {
+		case e.name == "host":
 			b.WriteString(stripExcessSpaces(host))
-		} else {
+		case e.values == nil:
+			b.WriteString(strings.TrimSpace(stripExcessSpaces(e.one)))
+		default:
 			for i, v := range e.values {
 				if i > 0 {
 					b.WriteByte(',')
@@ -169,16 +174,25 @@ func canonicalHeaders(host string, contentLength int64, h http.Header, set [][2]
 	if wantValues {
 		values = make(map[string][]string, len(entries))
 		for _, e := range entries {
-			values[e.name] = e.values
+			values[e.name] = e.list()
 		}
 	}
 	return b.String(), sb.String(), values
 }
 
-// headerEntry is one signed header: its lower-case name and its values.
+// headerEntry is one signed header: its lower-case name and its values, or its one value
+// when it comes from the request's fields or the signer (values nil).
 type headerEntry struct {
 	name   string
 	values []string
+	one    string
+}
+
+func (e headerEntry) list() []string {
+	if e.values == nil {
+		return []string{e.one}
+	}
+	return e.values
 }
 
 // lowerName is strings.ToLower(name), without an allocation for the names SDKs send on

@@ -47,6 +47,23 @@ func (s *Signer) signingKey(ctx context.Context, sc scope, useCache bool) ([]byt
 	return s.deriveSigningKey(ctx, sc)
 }
 
+// mac is HMAC-SHA256(kSigning, data) for scope sc: from the cache without copying the key
+// when it holds it, otherwise through signingKey.
+func (s *Signer) mac(ctx context.Context, sc scope, useCache bool, data string) ([sha256.Size]byte, error) {
+	if useCache {
+		if sum, ok := s.cache.mac(cacheKey{date: sc.date, region: sc.region, service: sc.service}, data); ok {
+			return sum, nil
+		}
+	}
+	key, err := s.signingKey(ctx, sc, useCache)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	sum := hmacSum(key, data)
+	clear(key)
+	return sum, nil
+}
+
 // deriveSigningKey asks the Deriver for kDate and finishes the chain.
 func (s *Signer) deriveSigningKey(ctx context.Context, sc scope) ([]byte, error) {
 	kDate, err := s.deriver.DeriveDateKey(ctx, sc.date)

@@ -24,27 +24,34 @@ type scope struct {
 	date    string // signing date, 20060102
 	region  string
 	service string
+
+	credential string // String's value, made once by newScope
 }
 
 func newScope(t time.Time, region, service string) scope {
 	amzDate := t.UTC().Format(amzDateFormat)
-	return scope{
+	sc := scope{
 		amzDate: amzDate,
 		date:    amzDate[:len(dateFormat)],
 		region:  region,
 		service: service,
 	}
+	sc.credential = sc.String()
+	return sc
 }
 
 // String returns the credential scope, "20150830/us-east-1/iam/aws4_request".
 func (s scope) String() string {
+	if s.credential != "" {
+		return s.credential
+	}
 	return s.date + "/" + s.region + "/" + s.service + "/" + terminator
 }
 
 // stringToSign builds the string to sign of "Create a string to sign": the algorithm, the
 // request time, the credential scope and the hex SHA-256 of the canonical request.
 func stringToSign(sc scope, canonicalRequest string) string {
-	sum := sha256.Sum256([]byte(canonicalRequest))
+	sum := sha256.Sum256(bytesOf(canonicalRequest))
 	var b strings.Builder
 	b.Grow(len(algorithm) + len(sc.amzDate) + 64 + 64)
 	b.WriteString(algorithm)
@@ -53,7 +60,9 @@ func stringToSign(sc scope, canonicalRequest string) string {
 	b.WriteByte('\n')
 	b.WriteString(sc.String())
 	b.WriteByte('\n')
-	b.WriteString(hex.EncodeToString(sum[:]))
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	b.Write(hx[:])
 	return b.String()
 }
 

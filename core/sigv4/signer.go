@@ -2,7 +2,6 @@ package sigv4
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -232,12 +231,11 @@ func (s *Signer) sign(ctx context.Context, r *http.Request, payloadHash string, 
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.signingKey(ctx, sig.scope, opts.CacheSigningKey)
+	sum, err := s.mac(ctx, sig.scope, opts.CacheSigningKey, sig.stringToSign)
 	if err != nil {
 		return nil, err
 	}
-	sig.signature = hex.EncodeToString(hmacSHA256(key, sig.stringToSign))
-	clear(key)
+	sig.signature = hexSum(sum)
 	if opts.Trace != nil {
 		opts.Trace(redactToken(sig.canonicalRequest, creds.SessionToken), sig.stringToSign)
 	}

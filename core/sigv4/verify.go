@@ -3,7 +3,6 @@ package sigv4
 import (
 	"context"
 	"crypto/hmac"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -398,7 +397,7 @@ func (s *Signer) verify(ctx context.Context, r *http.Request, payloadHash string
 	if err != nil {
 		return v, err
 	}
-	want := hex.EncodeToString(hmacSHA256(key, sts))
+	want := hexSum(hmacSum(key, sts))
 	if !hmac.Equal([]byte(want), []byte(auth.Signature)) {
 		clear(key)
 		e := verifyErr(ErrSignatureDoesNotMatch, "the signature was not computed over this request with this key")
