@@ -1,6 +1,7 @@
 package samlidp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,35 +9,72 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/samltest"
 )
 
+// notices records what Okta.Notify showed.
+type notices struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (n *notices) notify(m string) {
+	n.mu.Lock()
+	n.lines = append(n.lines, m)
+	n.mu.Unlock()
+}
+
+func (n *notices) count() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.lines)
+}
+
+// testOkta is the Okta provider with a short push poll interval and its notices recorded.
+func testOkta() (Okta, *notices) {
+	n := &notices{}
+	return Okta{Notify: n.notify, PollInterval: 5 * time.Millisecond}, n
+}
+
 func TestOktaLogin(t *testing.T) {
 	idp := samltest.Start(t, samltest.Options{
-		Users:  map[string]string{"alice": "pw-alice-9", "bob": "pw-bob-9", "carol": "pw-carol-9"},
+		Users: map[string]string{"alice": "pw-alice-9", "bob": "pw-bob-9", "carol": "pw-carol-9",
+			"dave": "pw-dave-9", "erin": "pw-erin-9", "fay": "pw-fay-9", "gus": "pw-gus-9"},
 		Locked: []string{"carol"},
-		TOTP:   map[string]string{"bob": "246810"},
+		TOTP:   map[string]string{"bob": "246810", "gus": "975310"},
+		Push: map[string]samltest.PushAnswer{"dave": samltest.PushApprove, "erin": samltest.PushReject,
+			"fay": samltest.PushIgnore, "gus": samltest.PushApprove},
+		PushWaits: 3,
 	})
 	tests := []struct {
-		name     string
-		url      string
-		user, pw string
-		code     *answer
-		targets  []error
-		text     string
-		failures int
-		mfaCalls int32
+		name      string
+		url       string
+		user, pw  string
+		code      *answer
+		targets   []error
+		text      string
+		failures  int
+		mfaCalls  int32
+		passcodes int // TOTP codes Okta checked
+		pushes    int // pushes Okta sent
 	}{
 		{name: "success", user: "alice", pw: "pw-alice-9"},
 		{name: "wrong password", user: "alice", pw: "pw-wrong-9", targets: []error{ErrWrongPassword}, failures: 1,
 			text: "Okta refused the password for alice (not retried: Okta locks accounts after repeated failures)"},
 		{name: "locked", user: "carol", pw: "pw-carol-9", targets: []error{ErrLockedOut},
 			text: "Okta has locked the account carol: ask your Okta administrator to unlock it, or unlock it yourself in a browser at " + idp.URL},
-		{name: "MFA", user: "bob", pw: "pw-bob-9", code: &answer{value: "246810"}, mfaCalls: 1},
-		{name: "MFA wrong code", user: "bob", pw: "pw-bob-9", code: &answer{value: "135790"}, mfaCalls: 1, failures: 1,
+		{name: "MFA", user: "bob", pw: "pw-bob-9", code: &answer{value: "246810"}, mfaCalls: 1, passcodes: 1},
+		{name: "MFA wrong code", user: "bob", pw: "pw-bob-9", code: &answer{value: "135790"}, mfaCalls: 1, failures: 1, passcodes: 1,
 			targets: []error{ErrWrongMFACode}, text: "Okta refused the MFA code for bob (not retried: check the authenticator's clock"},
+		{name: "push approved", user: "dave", pw: "pw-dave-9", code: &answer{value: "135790"}, pushes: 1},
+		{name: "push rejected", user: "erin", pw: "pw-erin-9", code: &answer{value: "135790"}, pushes: 1, targets: []error{ErrMFARequired},
+			text: "Okta requires MFA for erin: the Okta Verify push was rejected on the phone; no new push is sent: run awskeep again to get one"},
+		{name: "push not answered", user: "fay", pw: "pw-fay-9", pushes: 1, targets: []error{ErrMFARequired},
+			text: "Okta requires MFA for fay: the Okta Verify push was not answered in time; no new push is sent"},
+		{name: "TOTP before push", user: "gus", pw: "pw-gus-9", code: &answer{value: "975 310"}, mfaCalls: 1, passcodes: 1},
 		{name: "MFA without MFACode", user: "bob", pw: "pw-bob-9", targets: []error{ErrMFARequired},
 			text: "Okta requires MFA for bob: it asks for a TOTP code and none can be asked here: set awskeep_mfa_process or run awskeep on a terminal"},
 		{name: "page without SAMLResponse", url: idp.BrokenURL, user: "alice", pw: "pw-alice-9", targets: []error{ErrNoSAMLResponse},
@@ -52,12 +90,14 @@ func TestOktaLogin(t *testing.T) {
 				u = idp.OktaAppURL
 			}
 			before := idp.FailedLogins(tt.user)
+			passcodes, pushes := idp.PasscodesChecked(tt.user), idp.PushesSent(tt.user)
 			pw := &answer{value: tt.pw}
 			l := Login{URL: u, Username: tt.user, Password: pw.fn}
 			if tt.code != nil {
 				l.MFACode = tt.code.fn
 			}
-			v, err := Okta{}.Login(ctxT(t), l)
+			okta, shown := testOkta()
+			v, err := okta.Login(ctxT(t), l)
 			switch {
 			case tt.name == "not Okta":
 				// The app URL is on Okta's origin: the API answers; the page is a 404.
@@ -80,6 +120,64 @@ func TestOktaLogin(t *testing.T) {
 			}
 			if tt.code != nil && tt.code.calls.Load() != tt.mfaCalls {
 				t.Errorf("MFACode called %d times, want %d", tt.code.calls.Load(), tt.mfaCalls)
+			}
+			// A code is sent once and a push sent once, whatever the answer.
+			if n := idp.PasscodesChecked(tt.user) - passcodes; n != tt.passcodes {
+				t.Errorf("Okta checked %d passcodes, want %d", n, tt.passcodes)
+			}
+			if n := idp.PushesSent(tt.user) - pushes; n != tt.pushes {
+				t.Errorf("Okta sent %d pushes, want %d", n, tt.pushes)
+			}
+			// One notice per push, naming the user and the host, never a secret.
+			if n := shown.count(); n != tt.pushes {
+				t.Errorf("%d notices shown, want %d: %q", n, tt.pushes, shown.lines)
+			}
+			for _, line := range shown.lines {
+				if want := "approve the push on your phone: Okta Verify asks to sign in " + tt.user + " at 127.0.0.1:"; !strings.HasPrefix(line, want) {
+					t.Errorf("notice %q, want it to start %q", line, want)
+				}
+			}
+		})
+	}
+}
+
+// TestOktaPushWait: a push nobody answers is waited for until ctx ends, polling at the
+// interval, and is never sent again.
+func TestOktaPushWait(t *testing.T) {
+	idp := samltest.Start(t, samltest.Options{
+		Users:     map[string]string{"hal": "pw-hal-9"},
+		Push:      map[string]samltest.PushAnswer{"hal": samltest.PushApprove},
+		PushWaits: 1 << 20,
+	})
+	for _, tc := range []struct {
+		name   string
+		cancel bool
+		text   string
+	}{
+		{name: "deadline", text: "the Okta Verify push for hal was not approved in time (raise --timeout to wait longer): context deadline exceeded"},
+		{name: "cancelled", cancel: true, text: "waiting for the Okta Verify push for hal: context canceled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pushes := idp.PushesSent("hal")
+			ctx, cancel := context.WithTimeout(ctxT(t), 300*time.Millisecond)
+			defer cancel()
+			okta, shown := testOkta()
+			okta.PollInterval = 20 * time.Millisecond
+			if tc.cancel {
+				okta.Notify = func(string) { cancel() }
+			}
+			start := time.Now()
+			_, err := okta.Login(ctx, Login{URL: idp.OktaAppURL, Username: "hal", Password: (&answer{value: "pw-hal-9"}).fn, MFACode: never(t, "MFACode")})
+			took := time.Since(start)
+			wantErr(t, err, creds.ClassIdP, nil, tc.text)
+			if took > 5*time.Second {
+				t.Errorf("the wait took %v after ctx ended", took)
+			}
+			if n := idp.PushesSent("hal") - pushes; n != 1 {
+				t.Errorf("Okta sent %d pushes, want 1", n)
+			}
+			if !tc.cancel && shown.count() != 1 {
+				t.Errorf("%d notices, want 1", shown.count())
 			}
 		})
 	}
@@ -130,6 +228,17 @@ func jsonAnswer(status int, v string) func(w http.ResponseWriter, r *http.Reques
 
 const oktaSuccess = `{"status":"SUCCESS","sessionToken":"sess-TOKEN-1"}`
 
+// oktaPushRequired is MFA_REQUIRED with one factor, an Okta Verify push.
+const oktaPushRequired = `{"status":"MFA_REQUIRED","stateToken":"state-TOKEN-1","_embedded":{"factors":[
+	{"id":"p1","factorType":"push","provider":"OKTA","_links":{"verify":{"href":"ORIGIN/api/v1/authn/factors/p1/verify"}}}]}}`
+
+// pushAnswer is an MFA_CHALLENGE answer of "Verify Push Factor".
+func pushAnswer(state, result, next, href string) string {
+	return fmt.Sprintf(`{"status":"MFA_CHALLENGE","stateToken":%q,"factorResult":%q,"_embedded":{"factor":{"id":"p1","factorType":"push"}},
+		"_links":{"next":{"name":%q,"href":%q,"hints":{"allow":["POST"]}},"resend":[{"name":"push","href":"ORIGIN/api/v1/authn/factors/p1/verify/resend"}]}}`,
+		state, result, next, href)
+}
+
 func TestOktaTransactions(t *testing.T) {
 	const pw = "pw-fake-1"
 	tests := []struct {
@@ -170,17 +279,84 @@ func TestOktaTransactions(t *testing.T) {
 			seen: []string{"POST /api/v1/authn", "POST /api/v1/authn/factors/t1/verify", "GET /app/aws/sso/saml"},
 		},
 		{
-			name: "no TOTP factor",
+			name: "no factor awskeep supports",
 			script: []func(http.ResponseWriter, *http.Request, map[string]any){
 				jsonAnswer(200, `{"status":"MFA_REQUIRED","stateToken":"state-TOKEN-1","_embedded":{"factors":[
-					{"id":"p1","factorType":"push","provider":"OKTA","_links":{"verify":{"href":"ORIGIN/api/v1/authn/factors/p1/verify"}}},
 					{"id":"s1","factorType":"sms","provider":"OKTA","_links":{"verify":{"href":"ORIGIN/api/v1/authn/factors/s1/verify"}}},
-					{"id":"s2","factorType":"push","provider":"OKTA"}]}}`),
+					{"id":"p2","factorType":"push","provider":"OKTA"},
+					{"id":"w1","factorType":"webauthn","provider":"FIDO","_links":{"verify":{"href":"ORIGIN/api/v1/authn/factors/w1/verify"}}}]}}`),
 			},
 			code:    &answer{value: "112233"},
 			targets: []error{ErrMFARequired},
-			text:    []string{"Okta requires MFA for alice: the account's factors are push, sms; awskeep supports TOTP (token:software:totp, token:totp): enroll an authenticator app in Okta"},
+			text:    []string{"Okta requires MFA for alice: the account's factors are sms, push, webauthn; awskeep supports TOTP (token:software:totp, token:totp) and Okta Verify push: enroll an authenticator app in Okta"},
 			seen:    []string{"POST /api/v1/authn"},
+		},
+		{
+			name: "push: polls the next link with the newest state token",
+			script: []func(http.ResponseWriter, *http.Request, map[string]any){
+				jsonAnswer(200, oktaPushRequired),
+				func(w http.ResponseWriter, r *http.Request, body map[string]any) {
+					if body["stateToken"] != "state-TOKEN-1" || body["passCode"] != nil {
+						t.Errorf("push verify got %v", body)
+					}
+					jsonAnswer(200, pushAnswer("state-TOKEN-2", "WAITING", "poll", "ORIGIN/api/v1/authn/factors/p1/verify/poll"))(w, r, body)
+				},
+				func(w http.ResponseWriter, r *http.Request, body map[string]any) {
+					if body["stateToken"] != "state-TOKEN-2" {
+						t.Errorf("poll got %v", body)
+					}
+					jsonAnswer(200, oktaSuccess)(w, r, body)
+				},
+			},
+			code: &answer{value: "112233"},
+			seen: []string{"POST /api/v1/authn", "POST /api/v1/authn/factors/p1/verify", "POST /api/v1/authn/factors/p1/verify/poll", "GET /app/aws/sso/saml"},
+		},
+		{
+			name: "push: poll link on another host",
+			script: []func(http.ResponseWriter, *http.Request, map[string]any){
+				jsonAnswer(200, oktaPushRequired),
+				jsonAnswer(200, pushAnswer("state-TOKEN-1", "WAITING", "poll", "https://evil.example.com/poll?stateToken=state-TOKEN-1")),
+			},
+			targets: []error{ErrUnexpectedAnswer},
+			text:    []string{`its link "https://evil.example.com/poll" is not on http://127.0.0.1:`, "refusing to follow it"},
+			seen:    []string{"POST /api/v1/authn", "POST /api/v1/authn/factors/p1/verify"},
+		},
+		{
+			name: "push: WAITING without a link to poll",
+			script: []func(http.ResponseWriter, *http.Request, map[string]any){
+				jsonAnswer(200, oktaPushRequired),
+				jsonAnswer(200, `{"status":"MFA_CHALLENGE","factorResult":"WAITING","stateToken":"state-TOKEN-1","_links":{}}`),
+			},
+			targets: []error{ErrUnexpectedAnswer},
+			text:    []string{"Okta answered MFA_CHALLENGE WAITING to POST http://127.0.0.1:", "/api/v1/authn/factors/p1/verify: the answer has no link to poll"},
+		},
+		{
+			name: "push: a result awskeep does not know",
+			script: []func(http.ResponseWriter, *http.Request, map[string]any){
+				jsonAnswer(200, oktaPushRequired),
+				jsonAnswer(200, pushAnswer("state-TOKEN-1", "CANCELLED", "verify", "ORIGIN/api/v1/authn/factors/p1/verify")),
+			},
+			targets: []error{ErrUnexpectedAnswer},
+			text:    []string{"Okta answered MFA_CHALLENGE CANCELLED to POST", "awskeep cannot go on from this push result"},
+		},
+		{
+			name: "push: another factor asked after it",
+			script: []func(http.ResponseWriter, *http.Request, map[string]any){
+				jsonAnswer(200, oktaPushRequired),
+				jsonAnswer(200, oktaPushRequired),
+			},
+			targets: []error{ErrMFARequired},
+			text:    []string{"Okta requires MFA for alice: it asks for another factor after the first"},
+		},
+		{
+			name: "push: rejected",
+			script: []func(http.ResponseWriter, *http.Request, map[string]any){
+				jsonAnswer(200, oktaPushRequired),
+				jsonAnswer(200, pushAnswer("state-TOKEN-1", "WAITING", "poll", "ORIGIN/api/v1/authn/factors/p1/verify")),
+				jsonAnswer(200, pushAnswer("state-TOKEN-1", "REJECTED", "verify", "ORIGIN/api/v1/authn/factors/p1/verify")),
+			},
+			targets: []error{ErrMFARequired},
+			text:    []string{"the Okta Verify push was rejected on the phone"},
 		},
 		{
 			name: "verify link on another host",
@@ -257,7 +433,8 @@ func TestOktaTransactions(t *testing.T) {
 			if tt.code != nil {
 				l.MFACode = tt.code.fn
 			}
-			v, err := Okta{}.Login(ctxT(t), l)
+			okta, _ := testOkta()
+			v, err := okta.Login(ctxT(t), l)
 			if tt.targets == nil {
 				if err != nil {
 					t.Fatal(err)
@@ -267,7 +444,7 @@ func TestOktaTransactions(t *testing.T) {
 				}
 			} else {
 				wantErr(t, err, creds.ClassIdP, tt.targets, tt.text...)
-				noSecrets(t, err, pw, "state-TOKEN-1", "sess-TOKEN-1", "112233")
+				noSecrets(t, err, pw, "state-TOKEN-1", "state-TOKEN-2", "sess-TOKEN-1", "112233")
 			}
 			if tt.seen != nil && strings.Join(fake.seen, ", ") != strings.Join(tt.seen, ", ") {
 				t.Errorf("requests %v, want %v", fake.seen, tt.seen)
