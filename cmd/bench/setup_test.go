@@ -1,8 +1,11 @@
 // Package bench measures awskeep end to end on this machine, in one run: signing (the SDK's
 // software signer against the split signer, in process and over a plugin), HMAC round trips
 // through each plugin on its device, plugin start-up, and credential-process wall time
-// (cold, warm, concurrent) next to a shell stub that prints static JSON. scripts/bench.sh
-// runs it and writes bench/results.md.
+// (cold, warm, concurrent, and the cold path's phases from awskeep's debug log) next to
+// reference programs: a shell stub that prints static JSON, a Go hello world, a stdlib JSON
+// reader, the STS floor (stdlib SigV4 and one POST) and a PKCS#11 helper that re-initialises
+// the module per signature (their sources in testdata/peers). scripts/bench.sh runs it and
+// writes bench/results.md.
 package bench
 
 import (
@@ -22,6 +25,7 @@ import (
 var (
 	binDir    string // awskeep
 	pluginDir string // the plugins
+	peerDir   string // the reference programs of testdata/peers
 	tmpDir    string
 	moto      *mototest.Server
 	alice     mototest.User
@@ -49,14 +53,20 @@ func setup() error {
 		return err
 	}
 	binDir, pluginDir = filepath.Join(tmpDir, "bin"), filepath.Join(tmpDir, "plugins")
-	for _, b := range []struct{ dir, pkg, cgo string }{
-		{binDir, "github.com/awskeep/awskeep/cmd/awskeep", "0"},
-		{pluginDir, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example", "0"},
-		{pluginDir, "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11", "1"},
-		{pluginDir, "github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm", "1"},
-		{pluginDir, "github.com/awskeep/awskeep/plugin-yubihsm/cmd/awskeep-plugin-yubihsm", "0"},
+	peerDir = filepath.Join(tmpDir, "peers")
+	const peers = "github.com/awskeep/awskeep/cmd/bench/testdata/peers/"
+	for _, b := range []struct{ out, pkg, cgo, tags string }{
+		{binDir + "/", "github.com/awskeep/awskeep/cmd/awskeep", "0", ""},
+		{pluginDir + "/", "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example", "0", ""},
+		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11", "1", ""},
+		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm", "1", ""},
+		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-yubihsm/cmd/awskeep-plugin-yubihsm", "0", ""},
+		{peerDir + "/", peers + "hello", "0", ""},
+		{peerDir + "/", peers + "jsonreader", "0", ""},
+		{peerDir + "/", peers + "stsfloor", "0", ""},
+		{filepath.Join(peerDir, "pkcs11reinit"), peers + "stsfloor", "1", "pkcs11"},
 	} {
-		cmd := exec.Command("go", "build", "-trimpath", "-o", b.dir+"/", b.pkg)
+		cmd := exec.Command("go", "build", "-trimpath", "-tags="+b.tags, "-o", b.out, b.pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
