@@ -35,7 +35,7 @@ func newSAMLSource(s Settings, opts Options) (creds.Provider, error) {
 	}
 	source := &samlsource.Provider{
 		URL: s.SAML.URL, ProviderName: s.SAML.Provider, Username: s.SAML.Username,
-		Password: password, MFACode: samlMFACode(s, opts), RoleARN: s.SAML.RoleARN,
+		Password: password, MFACode: samlMFACode(s, opts), RoleARN: s.SAML.RoleARN, RoleOrigin: s.Origin("saml-role_arn"),
 		Duration: s.Duration, Prompter: opts.Prompter,
 		Kerberos: spnego.Options{Getenv: opts.Getenv},
 		STS: func(o *sts.Options) error {

@@ -89,22 +89,23 @@ func (a Assertion) roleARNs() []string {
 // must be in the assertion (ErrRoleNotFound otherwise; when one role appears with several
 // SAML providers, the first pair wins). With roleARN empty, it returns the only role, or
 // ErrChooseRole when there are several: the caller then asks the user, or the user sets the
-// role in the profile. Both errors list the roles the assertion offers.
+// role in the profile. Both errors list the roles the assertion offers; unlike Parse's, they
+// have no "SAML response:" prefix, so that the caller can name the setting that chose.
 func (a *Assertion) PickRole(roleARN string) (Role, error) {
 	if len(a.Roles) == 0 {
-		return Role{}, fail(ErrNoRoles, "the assertion offers no role")
+		return Role{}, failPick(ErrNoRoles, "the assertion offers no role")
 	}
 	roleARN = strings.TrimSpace(roleARN)
 	if roleARN == "" {
 		if len(a.Roles) == 1 {
 			return a.Roles[0], nil
 		}
-		return Role{}, fail(ErrChooseRole, "the assertion offers %d roles, choose one: %s", len(a.Roles), strings.Join(a.roleARNs(), ", "))
+		return Role{}, failPick(ErrChooseRole, "the assertion offers %d roles, choose one: %s", len(a.Roles), strings.Join(a.roleARNs(), ", "))
 	}
 	for _, r := range a.Roles {
 		if r.RoleARN == roleARN {
 			return r, nil
 		}
 	}
-	return Role{}, fail(ErrRoleNotFound, "role %s is not in the assertion; it has: %s", bare(roleARN, 200), strings.Join(a.roleARNs(), ", "))
+	return Role{}, failPick(ErrRoleNotFound, "role %s is not in the assertion; it offers: %s", bare(roleARN, 200), strings.Join(a.roleARNs(), ", "))
 }

@@ -39,7 +39,7 @@ func Example() {
 	// SAML assertion from "https://idp.example.com/saml" with 2 role(s) (arn:aws:iam::111111111111:role/admin, arn:aws:iam::222222222222:role/dev/read-only), session name "alice@example.com", valid until 2026-01-01T12:04:00Z
 	// role arn:aws:iam::111111111111:role/admin via arn:aws:iam::111111111111:saml-provider/corp
 	// role arn:aws:iam::222222222222:role/dev/read-only via arn:aws:iam::222222222222:saml-provider/corp
-	// SAML response: the assertion offers 2 roles, choose one: arn:aws:iam::111111111111:role/admin, arn:aws:iam::222222222222:role/dev/read-only
+	// the assertion offers 2 roles, choose one: arn:aws:iam::111111111111:role/admin, arn:aws:iam::222222222222:role/dev/read-only
 	// assume arn:aws:iam::222222222222:role/dev/read-only for 1h0m0s
 	// SAML response: the assertion expired at 2026-01-01T12:04:00Z, 6m0s before this machine's time 2026-01-01T12:10:00Z (3m0s of clock skew allowed): log in at the IdP again, or check this machine's clock
 }

@@ -374,8 +374,15 @@ func base64Hint(s string) string {
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// fail builds a one-line error that matches sentinel.
+// fail builds a one-line error of Parse that matches sentinel.
 func fail(sentinel error, format string, args ...any) error {
+	return &parseError{sentinel: sentinel, msg: fmt.Sprintf(format, args...), prefix: "SAML response: "}
+}
+
+// failPick builds a one-line error of PickRole that matches sentinel. It has no prefix: it
+// is about the choice of role, not the response, and the caller names the setting that
+// chose (awskeep_saml_role_arn).
+func failPick(sentinel error, format string, args ...any) error {
 	return &parseError{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
 }
 
@@ -383,9 +390,10 @@ func fail(sentinel error, format string, args ...any) error {
 type parseError struct {
 	sentinel error
 	msg      string
+	prefix   string
 }
 
-func (e *parseError) Error() string { return "SAML response: " + e.msg }
+func (e *parseError) Error() string { return e.prefix + e.msg }
 func (e *parseError) Unwrap() error { return e.sentinel }
 
 // quote prints a value taken from the response: quoted (so control characters and line

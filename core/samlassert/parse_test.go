@@ -93,9 +93,24 @@ var sentinels = []error{
 	samlassert.ErrRoleNotFound,
 }
 
-// checkError requires err to match want and no other sentinel, to be one line, and to hold
-// the given texts.
+// checkError requires an error of Parse to match want and no other sentinel, to be one
+// line, to start with "SAML response: " and to hold the given texts.
 func checkError(t *testing.T, err, want error, texts ...string) {
+	t.Helper()
+	checkErrorPrefix(t, err, want, "SAML response: ", texts...)
+}
+
+// checkPickError is checkError for PickRole, whose errors have no prefix: the caller names
+// the setting that chose the role.
+func checkPickError(t *testing.T, err, want error, texts ...string) {
+	t.Helper()
+	checkErrorPrefix(t, err, want, "", texts...)
+	if strings.Contains(err.Error(), "SAML response") {
+		t.Errorf("PickRole's error %q speaks of the response", err)
+	}
+}
+
+func checkErrorPrefix(t *testing.T, err, want error, prefix string, texts ...string) {
 	t.Helper()
 	if !errors.Is(err, want) {
 		t.Fatalf("error = %v, want %v", err, want)
@@ -109,8 +124,8 @@ func checkError(t *testing.T, err, want error, texts ...string) {
 	if strings.ContainsAny(msg, "\r\n") {
 		t.Errorf("error is not one line: %q", msg)
 	}
-	if !strings.HasPrefix(msg, "SAML response: ") {
-		t.Errorf("error %q lacks the prefix", msg)
+	if !strings.HasPrefix(msg, prefix) {
+		t.Errorf("error %q lacks the prefix %q", msg, prefix)
 	}
 	for _, s := range texts {
 		if !strings.Contains(msg, s) {
@@ -405,24 +420,23 @@ func TestPickRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := a.PickRole(""); true {
-		checkError(t, err, samlassert.ErrChooseRole, "2 roles", admin.RoleARN, readOnly.RoleARN)
+		checkPickError(t, err, samlassert.ErrChooseRole, "the assertion offers 2 roles, choose one: "+admin.RoleARN+", "+readOnly.RoleARN)
 	}
 	r, err := a.PickRole(" " + readOnly.RoleARN + " ")
 	if err != nil || r != readOnly {
 		t.Fatalf("PickRole(read-only) = %+v, %v", r, err)
 	}
 	_, err = a.PickRole("arn:aws:iam::111111111111:role/root")
-	checkError(t, err, samlassert.ErrRoleNotFound, "role arn:aws:iam::111111111111:role/root is not in the assertion; it has: "+admin.RoleARN+", "+readOnly.RoleARN)
+	checkPickError(t, err, samlassert.ErrRoleNotFound, "role arn:aws:iam::111111111111:role/root is not in the assertion; it offers: "+admin.RoleARN+", "+readOnly.RoleARN)
 	_, err = a.PickRole("evil\nrole")
-	checkError(t, err, samlassert.ErrRoleNotFound, `"evil\nrole"`)
+	checkPickError(t, err, samlassert.ErrRoleNotFound, `"evil\nrole"`)
 
 	one := &samlassert.Assertion{Roles: []samlassert.Role{admin}}
 	if r, err := one.PickRole(""); err != nil || r != admin {
 		t.Fatalf("PickRole of the only role = %+v, %v", r, err)
 	}
-	if _, err := (&samlassert.Assertion{}).PickRole(""); !errors.Is(err, samlassert.ErrNoRoles) {
-		t.Fatalf("PickRole without roles: %v", err)
-	}
+	_, err = (&samlassert.Assertion{}).PickRole("")
+	checkPickError(t, err, samlassert.ErrNoRoles, "the assertion offers no role")
 }
 
 // TestNoLeak prints the assertion every way a caller might and looks for the response.

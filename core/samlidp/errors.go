@@ -220,19 +220,22 @@ func (e *NoSAMLResponseError) Unwrap() error { return ErrNoSAMLResponse }
 type KerberosError struct {
 	// URL is the IdP's URL without its query.
 	URL string
-	// Reason says what happened and what to check.
+	// Reason names the step that failed in a few words ("no usable Kerberos ticket") or,
+	// without Err, says what happened and what to check.
 	Reason string
 	// Err is the cause (package spnego's error); may be nil.
 	Err error
 }
 
-// Error reads "Kerberos login at https://idp.example.com/sso: <reason>[: <cause>]".
+// Error reads "Kerberos for https://idp.example.com/sso: <cause>", or "...: <reason>"
+// when there is no cause. Package spnego's error already names the failing step (the
+// ticket cache, the KDC, the server's answer) and the fix, so Reason is not repeated in
+// front of it: the caller's line says "IdP login (kerberos)" once, and no more.
 func (e *KerberosError) Error() string {
-	s := "Kerberos login at " + e.URL + ": " + e.Reason
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		return "Kerberos for " + e.URL + ": " + e.Err.Error()
 	}
-	return s
+	return "Kerberos for " + e.URL + ": " + e.Reason
 }
 
 // Unwrap returns ErrKerberosRefused and the cause.

@@ -45,16 +45,16 @@ func TestKerberosLogin(t *testing.T) {
 		{name: "valid ticket", path: "/wia?loginToRp=urn:amazon:webservices", opts: spnego.Options{CCache: "FILE:" + cc}},
 		{name: "no ticket", path: "/wia", opts: spnego.Options{CCache: "FILE:" + filepath.Join(t.TempDir(), "krb5cc_none")},
 			targets: []error{ErrKerberosRefused, spnego.ErrNoTicket},
-			text:    []string{"Kerberos login at " + base + "/wia: no usable Kerberos ticket: spnego: no Kerberos ticket in FILE:", "run kinit"}},
+			text:    []string{"Kerberos for " + base + "/wia: spnego: no Kerberos ticket in FILE:", "run kinit"}},
 		{name: "ticket refused", path: "/wia", opts: spnego.Options{CCache: "FILE:" + cc, SPN: "HTTP/other"},
 			targets: []error{ErrKerberosRefused, spnego.ErrRejected},
-			text:    []string{"Kerberos login at " + base + "/wia: the IdP refused the Kerberos ticket: spnego: " + base + "/wia answered HTTP 401"}},
+			text:    []string{"Kerberos for " + base + "/wia: spnego: " + base + "/wia answered HTTP 401"}},
 		{name: "no Negotiate offered", path: "/basic", opts: spnego.Options{CCache: "FILE:" + cc},
 			targets: []error{ErrKerberosRefused},
-			text:    []string{"the IdP answered HTTP 401 offering Basic: it does not take Kerberos (Negotiate) here"}},
+			text:    []string{"Kerberos for " + base + "/basic: the IdP answered HTTP 401 offering Basic: it does not take Kerberos (Negotiate) here"}},
 		{name: "password form instead", path: "/forms", opts: spnego.Options{CCache: "FILE:" + cc},
 			targets: []error{ErrKerberosRefused},
-			text:    []string{"Kerberos login at " + base + "/forms: the IdP shows its password form instead of accepting Kerberos"}},
+			text:    []string{"Kerberos for " + base + "/forms: the IdP shows its password form instead of accepting Kerberos"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +80,6 @@ func TestKerberosLogin(t *testing.T) {
 		cc2 := kdc2.Kinit(t, "bob", "bob-krb-pw")
 		kdc2.Stop()
 		_, err := Kerberos{}.Login(ctxT(t), Login{URL: base + "/wia", Kerberos: spnego.Options{Krb5Conf: kdc2.Krb5Conf, CCache: "FILE:" + cc2, Getenv: func(string) string { return "" }}})
-		wantErr(t, err, creds.ClassIdP, []error{ErrKerberosRefused, spnego.ErrKDCUnreachable}, "no ticket for the IdP from the KDC")
+		wantErr(t, err, creds.ClassIdP, []error{ErrKerberosRefused, spnego.ErrKDCUnreachable}, "Kerberos for "+base+"/wia: spnego: cannot reach the KDC for "+kdc2.Realm)
 	})
 }

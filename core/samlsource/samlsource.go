@@ -41,6 +41,9 @@ type Provider struct {
 	MFACode func(ctx context.Context) (string, error)
 	// RoleARN picks the role; empty takes the only role or asks Prompter to choose.
 	RoleARN string
+	// RoleOrigin names where RoleARN was set, for the error when the assertion does not
+	// offer it, e.g. "/home/u/.aws/config:9 (awskeep_saml_role_arn)"; default RoleSetting.
+	RoleOrigin string
 	// Duration asked of STS, capped by the assertion's SessionDuration; zero leaves STS's
 	// default.
 	Duration time.Duration
@@ -89,7 +92,8 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 
 	assertion, err := samlassert.Parse(response, now())
 	if err != nil {
-		return creds.Credentials{}, creds.Wrap(creds.ClassIdP, "SAML assertion from "+p.ProviderName, err)
+		// samlassert's errors start "SAML response: "; the step is the login's.
+		return creds.Credentials{}, creds.Wrap(creds.ClassIdP, loginOp(p.ProviderName), err)
 	}
 	role, err := p.pickRole(ctx, assertion)
 	if err != nil {
@@ -125,7 +129,13 @@ func (p *Provider) pickRole(ctx context.Context, a *samlassert.Assertion) (samla
 		return role, nil
 	}
 	if !errors.Is(err, samlassert.ErrChooseRole) {
-		return samlassert.Role{}, creds.Wrap(creds.ClassConfig, "", err)
+		// The role configured is not offered: the error lists those that are, and the
+		// prefix names the setting to change.
+		origin := p.RoleOrigin
+		if origin == "" {
+			origin = RoleSetting
+		}
+		return samlassert.Role{}, creds.Wrap(creds.ClassConfig, origin, err)
 	}
 	prompter := p.Prompter
 	if prompter == nil {
@@ -146,10 +156,15 @@ func (p *Provider) pickRole(ctx context.Context, a *samlassert.Assertion) (samla
 	return a.Roles[i], nil
 }
 
+// loginOp names the step for errors of the login and of the assertion it returned:
+// "IdP login (form)". The errors below it name the IdP, the page or the response
+// ("SAML response: ..."), not the step.
+func loginOp(provider string) string { return "IdP login (" + provider + ")" }
+
 // classifyLogin sorts an IdP login failure: a password source that cannot answer is the
 // configuration's (or the prompt's), everything else the IdP's.
 func classifyLogin(provider string, err error) error {
-	op := "IdP login (" + provider + ")"
+	op := loginOp(provider)
 	switch {
 	case errors.Is(err, prompt.ErrNoTerminal):
 		return creds.Wrap(creds.ClassPrompt, "", err)

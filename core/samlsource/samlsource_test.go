@@ -80,12 +80,20 @@ func TestRetrieveRefusals(t *testing.T) {
 		opts   samltest.Options
 		secret string
 		role   string
+		origin string
 		class  creds.Class
+		prefix string // the error starts with it
 		want   string
 	}{
-		{name: "wrong password", secret: "wrong", class: creds.ClassIdP, want: "refused the password"},
-		{name: "expired assertion", secret: password, opts: samltest.Options{Validity: -time.Hour}, class: creds.ClassIdP, want: "expired"},
-		{name: "role not in the assertion", secret: password, role: "arn:aws:iam::123456789012:role/nope", class: creds.ClassConfig, want: "role/nope"},
+		{name: "wrong password", secret: "wrong", class: creds.ClassIdP,
+			prefix: "IdP login (form): the IdP at ", want: "refused the password for alice"},
+		{name: "expired assertion", secret: password, opts: samltest.Options{Validity: -time.Hour}, class: creds.ClassIdP,
+			prefix: "IdP login (form): SAML response: the assertion expired at "},
+		{name: "role not in the assertion", secret: password, role: "arn:aws:iam::123456789012:role/nope", class: creds.ClassConfig,
+			prefix: "awskeep_saml_role_arn: role arn:aws:iam::123456789012:role/nope is not in the assertion; it offers: " + samltest.DefaultRole.RoleARN},
+		{name: "role not in the assertion, from a profile", secret: password, role: "arn:aws:iam::123456789012:role/nope",
+			origin: "/home/u/.aws/config:9 (awskeep_saml_role_arn)", class: creds.ClassConfig,
+			prefix: "/home/u/.aws/config:9 (awskeep_saml_role_arn): role arn:aws:iam::123456789012:role/nope is not in the assertion; it offers: "},
 		{name: "two roles and no terminal", secret: password, opts: samltest.Options{Roles: twoRoles}, class: creds.ClassPrompt, want: RoleSetting},
 	}
 	for _, c := range cases {
@@ -94,7 +102,7 @@ func TestRetrieveRefusals(t *testing.T) {
 			idp := samltest.Start(t, c.opts)
 			calls := 0
 			p := newProvider(idp, c.secret, &calls)
-			p.RoleARN = c.role
+			p.RoleARN, p.RoleOrigin = c.role, c.origin
 			p.Prompter = noTerminal{}
 			_, err := p.Retrieve(context.Background())
 			if err == nil {
@@ -103,8 +111,14 @@ func TestRetrieveRefusals(t *testing.T) {
 			if got := creds.ClassOf(err); got != c.class {
 				t.Errorf("class %v, want %v (%v)", got, c.class, err)
 			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q does not say %q", err, c.want)
+			msg := err.Error()
+			if !strings.HasPrefix(msg, c.prefix) || !strings.Contains(msg, c.want) {
+				t.Errorf("error %q does not start with %q and say %q", msg, c.prefix, c.want)
+			}
+			// One clean line: the word SAML at most once (the step names the IdP login,
+			// the response its own part).
+			if n := strings.Count(msg, "SAML"); n > 1 || strings.ContainsAny(msg, "\r\n") {
+				t.Errorf("error %q says SAML %d times or is not one line", msg, n)
 			}
 			if strings.Contains(err.Error(), password) || calls > 1 {
 				t.Errorf("error shows the password or the password was read %d times", calls)
