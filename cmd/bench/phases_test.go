@@ -86,7 +86,7 @@ type phase struct {
 
 // coldRun is one invocation: its debug log and this process's clock around it.
 type coldRun struct {
-	log                   debugLog
+	log                debugLog
 	exec, stdout, exit time.Time
 }
 
