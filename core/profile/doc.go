@@ -1,7 +1,7 @@
 // Package profile reads one profile of the AWS shared config file
 // (~/.aws/config, or $AWS_CONFIG_FILE) the way awskeep needs it: awskeep's
 // own awskeep_* settings (the key URI, the access key ID, the role, the SAML
-// settings) and the standard settings awskeep honours (region,
+// and Conjur settings) and the standard settings awskeep honours (region,
 // duration_seconds, role_session_name, external_id, mfa_serial,
 // endpoint_url, the sts endpoint of a [services NAME] section, ca_bundle).
 //

@@ -36,6 +36,11 @@ awskeep_saml_provider = arn:aws:iam::123456789012:saml-provider/idp
 awskeep_saml_username = alice
 awskeep_saml_password_source = env:IDP_PASSWORD
 awskeep_saml_role_arn = arn:aws:iam::123456789012:role/saml
+awskeep_conjur_url = https://conjur.example.com
+awskeep_conjur_account = corp
+awskeep_conjur_login = host/awskeep/laptop
+awskeep_conjur_cert_file = /etc/conjur.pem
+awskeep_conjur_api_key_source = keyring:conjur-api-key
 
 [services local]
 sts =
@@ -84,6 +89,12 @@ func TestParse(t *testing.T) {
 				"username":        "alice",
 				"password_source": "env:IDP_PASSWORD",
 				"role_arn":        "arn:aws:iam::123456789012:role/saml",
+			}, Conjur: map[string]string{
+				"url":            "https://conjur.example.com",
+				"account":        "corp",
+				"login":          "host/awskeep/laptop",
+				"cert_file":      "/etc/conjur.pem",
+				"api_key_source": "keyring:conjur-api-key",
 			}},
 		},
 		{

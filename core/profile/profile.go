@@ -19,6 +19,7 @@ type Profile struct {
 	RoleARN     string            // awskeep_role_arn
 	MFAProcess  string            // awskeep_mfa_process
 	SAML        map[string]string // awskeep_saml_* settings keyed without the prefix: url, provider, username, password_source, role_arn; nil when there are none
+	Conjur      map[string]string // awskeep_conjur_* settings keyed without the prefix: url, account, login, cert_file, api_key_source; nil when there are none
 
 	// standard settings read from the same profile
 	Region, RoleSessionName, ExternalID, MFASerial string

@@ -13,6 +13,11 @@ import (
 // back to a default.
 var KnownSettings = []string{
 	"awskeep_access_key_id",
+	"awskeep_conjur_account",
+	"awskeep_conjur_api_key_source",
+	"awskeep_conjur_cert_file",
+	"awskeep_conjur_login",
+	"awskeep_conjur_url",
 	"awskeep_key",
 	"awskeep_mfa_process",
 	"awskeep_role_arn",
@@ -31,6 +36,7 @@ var known = append([]string(nil), KnownSettings...)
 const (
 	awskeepPrefix = "awskeep_"
 	samlPrefix    = "awskeep_saml_"
+	conjurPrefix  = "awskeep_conjur_"
 )
 
 // set stores one setting of the profile. value is trimmed and not empty;
@@ -56,6 +62,12 @@ func (p *Profile) set(key, value string, line int) error {
 			p.SAML = map[string]string{}
 		}
 		p.SAML[strings.TrimPrefix(key, samlPrefix)] = value
+	case "awskeep_conjur_url", "awskeep_conjur_account", "awskeep_conjur_login",
+		"awskeep_conjur_cert_file", "awskeep_conjur_api_key_source":
+		if p.Conjur == nil {
+			p.Conjur = map[string]string{}
+		}
+		p.Conjur[strings.TrimPrefix(key, conjurPrefix)] = value
 	case "region":
 		p.Region = value
 	case "role_session_name":
