@@ -26,7 +26,7 @@ import (
 var samlExportLine = regexp.MustCompile(`^export (AWS_[A-Z_]+)=(.*)$`)
 
 // TestSAMLOktaConjur: Okta's authn API with the password from a Conjur variable, used by
-// AWS CLI v1, boto3, export and update.
+// AWS CLI v1, boto3, export and update (checkSinks).
 func TestSAMLOktaConjur(t *testing.T) {
 	const idpPassword = "okta-Pw-7c41e2e!"
 	idp := samltest.Start(t, samltest.Options{Users: map[string]string{samlUserName: idpPassword}})
@@ -37,44 +37,90 @@ func TestSAMLOktaConjur(t *testing.T) {
 		"awskeep_saml_provider = okta",
 		"awskeep_saml_username = "+samlUserName,
 		"awskeep_saml_password_source = conjur:prod/okta/password"))
-	env := conjurEnv(conjur)
+	su.checkSinks(t, samlSinks{
+		profile: "okta",
+		env:     conjurEnv(conjur),
+		logins: func(t *testing.T, n int) {
+			if got := conjur.Retrievals(); got != n {
+				t.Fatalf("Conjur was read %d times for %d logins", got, n)
+			}
+			if got := idp.FailedLogins(samlUserName); got != 0 {
+				t.Fatalf("the IdP saw %d failed logins", got)
+			}
+		},
+	})
+	su.checkSecrets(t, su.credentialsPath())
+}
+
+// samlSinks is a SAML profile to run through every sink of the acceptance (checkSinks).
+type samlSinks struct {
+	profile string
+	// env is what a login needs: CONJUR_*, the keyring's backend and password, KRB5CCNAME.
+	env []string
+	// cacheEnv is the environment of the cache hit: without the password source (or, for
+	// Kerberos, without the KDC's configuration), so that a hit is seen not to touch it.
+	cacheEnv []string
+	// logins, when set, checks the IdP's side after each step, given how many logins the
+	// steps made so far (Conjur reads, failed logins, KDC tickets).
+	logins func(t *testing.T, n int)
+}
+
+// checkSinks checks that profile gives working credentials of samlRole's session for
+// samlUserName through each sink: the AWS CLI v1 through credential_process (a login),
+// boto3 through credential_process with an empty cache (a login), credential-process from
+// the cache (no login), export --no-cache (a login) and update into [PROFILE-static] of
+// the credentials file (from the cache), which the AWS CLI then reads alone. Every login
+// sends STS one unsigned AssumeRoleWithSAML for samlRole. Callers allow the credentials
+// file in checkSecrets.
+func (su *samlUser) checkSinks(t *testing.T, s samlSinks) {
+	t.Helper()
 	want := assumedRole(roleName(samlRole.RoleARN), samlUserName)
+	before := len(su.sts.samlCalls())
+	logins := 0
+	logged := func(t *testing.T, n int) {
+		t.Helper()
+		logins += n
+		su.sts.checkSAMLCalls(t, before+logins)
+		if n > 0 {
+			call := su.sts.lastSAMLCall(t)
+			if call.RoleARN != samlRole.RoleARN || call.PrincipalARN != samlRole.PrincipalARN {
+				t.Fatalf("AssumeRoleWithSAML for %s, %s; want %s, %s", call.RoleARN, call.PrincipalARN, samlRole.RoleARN, samlRole.PrincipalARN)
+			}
+		}
+		if s.logins != nil {
+			s.logins(t, logins)
+		}
+	}
 
 	t.Run("AWS CLI v1 through credential_process", func(t *testing.T) {
-		if got := su.cliCallerARN(t, env, "okta"); got != want {
+		if got := su.cliCallerARN(t, s.env, s.profile); got != want {
 			t.Fatalf("aws sts get-caller-identity = %q, want %q", got, want)
 		}
-		su.sts.checkSAMLCalls(t, 1)
-		call := su.sts.lastSAMLCall(t)
-		if call.RoleARN != samlRole.RoleARN || call.PrincipalARN != samlRole.PrincipalARN {
-			t.Fatalf("AssumeRoleWithSAML for %s, %s; want %s, %s", call.RoleARN, call.PrincipalARN, samlRole.RoleARN, samlRole.PrincipalARN)
-		}
-		if n := conjur.Retrievals(); n != 1 {
-			t.Fatalf("Conjur was read %d times, want once", n)
-		}
-		if n := idp.FailedLogins(samlUserName); n != 0 {
-			t.Fatalf("the IdP saw %d failed logins", n)
-		}
+		logged(t, 1)
 	})
 
 	t.Run("boto3 through credential_process", func(t *testing.T) {
-		if got := su.botoCallerARN(t, env, "okta"); got != want {
+		// An empty cache: boto3's credential_process logs in itself.
+		if err := os.RemoveAll(su.cacheDir()); err != nil {
+			t.Fatal(err)
+		}
+		if got := su.botoCallerARN(t, s.env, s.profile); got != want {
 			t.Fatalf("boto3 get_caller_identity = %q, want %q", got, want)
 		}
+		logged(t, 1)
 	})
 
-	t.Run("credential-process from the cache needs no Conjur", func(t *testing.T) {
-		// No CONJUR_* at all: a cache hit must not touch the password source.
-		c := su.credentialProcess(t, nil, "okta")
+	t.Run("credential-process from the cache", func(t *testing.T) {
+		c := su.credentialProcess(t, s.cacheEnv, s.profile)
 		if got := callerARN(t, c); got != want {
 			t.Fatalf("caller %q, want %q", got, want)
 		}
-		su.sts.checkSAMLCalls(t, 1)
+		logged(t, 0)
 	})
 
 	t.Run("export", func(t *testing.T) {
-		r := su.runSAML(env, "export", "--profile", "okta", "--no-cache")
-		mustSucceed(t, r, "export --profile okta")
+		r := su.runSAML(s.env, "export", "--profile", s.profile, "--no-cache")
+		mustSucceed(t, r, "export --profile "+s.profile)
 		vars := map[string]string{}
 		for _, l := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
 			m := samlExportLine.FindStringSubmatch(l)
@@ -91,16 +137,14 @@ func TestSAMLOktaConjur(t *testing.T) {
 		if got := callerARN(t, c); got != want {
 			t.Fatalf("caller %q, want %q", got, want)
 		}
-		su.sts.checkSAMLCalls(t, 2) // --no-cache: a new login
-		if n := conjur.Retrievals(); n != 2 {
-			t.Fatalf("Conjur was read %d times, want twice", n)
-		}
+		logged(t, 1) // --no-cache: a new login
 	})
 
 	t.Run("update", func(t *testing.T) {
-		r := su.runSAML(env, "update", "--profile", "okta", "--credentials-profile", "okta-static")
-		mustSucceed(t, r, "update --profile okta")
-		if !strings.HasPrefix(r.stdout, "updated [okta-static] in "+su.credentialsPath()) {
+		static := s.profile + "-static"
+		r := su.runSAML(s.env, "update", "--profile", s.profile, "--credentials-profile", static)
+		mustSucceed(t, r, "update --profile "+s.profile)
+		if !strings.HasPrefix(r.stdout, "updated ["+static+"] in "+su.credentialsPath()) {
 			t.Fatalf("update printed %q", r.stdout)
 		}
 		data, err := os.ReadFile(su.credentialsPath())
@@ -108,25 +152,25 @@ func TestSAMLOktaConjur(t *testing.T) {
 			t.Fatal(err)
 		}
 		sections, _ := credentialsSections(data)
-		s := sections["okta-static"]
-		su.tokens = append(su.tokens, s["aws_secret_access_key"], s["aws_session_token"])
-		if !completeSection(s) {
-			t.Fatalf("[okta-static] after update has keys %d, want %v", len(s), updateKeys)
+		sec := sections[static]
+		su.tokens = append(su.tokens, sec["aws_secret_access_key"], sec["aws_session_token"])
+		if !completeSection(sec) {
+			t.Fatalf("[%s] after update has keys %d, want %v", static, len(sec), updateKeys)
 		}
-		// The AWS CLI reads [okta-static] from the credentials file alone.
+		// The AWS CLI reads [PROFILE-static] from the credentials file alone.
 		r = su.execSAML(awsCLIs(t)["v1"], []string{"AWS_ENDPOINT_URL=" + world.server.URL, "AWS_DEFAULT_REGION=us-east-1"},
-			"--profile", "okta-static", "sts", "get-caller-identity", "--query", "Arn", "--output", "text")
-		mustSucceed(t, r, "aws --profile okta-static sts get-caller-identity")
+			"--profile", static, "sts", "get-caller-identity", "--query", "Arn", "--output", "text")
+		mustSucceed(t, r, "aws --profile "+static+" sts get-caller-identity")
 		if got := strings.TrimSpace(r.stdout); got != want {
-			t.Fatalf("aws --profile okta-static = %q, want %q", got, want)
+			t.Fatalf("aws --profile %s = %q, want %q", static, got, want)
 		}
+		logged(t, 0) // the credentials of the cache
 	})
-
-	su.checkSecrets(t, su.credentialsPath())
 }
 
 // TestSAMLFormKeyring: a form login with the password in the keyring's file backend, stored
-// with awskeep saml store-password on a terminal, used by AWS CLI v1 and boto3.
+// with awskeep saml store-password on a terminal, used by AWS CLI v1, boto3, export and
+// update (checkSinks).
 func TestSAMLFormKeyring(t *testing.T) {
 	const (
 		idpPassword     = "form-Pw-93ad e2e"
@@ -138,7 +182,6 @@ func TestSAMLFormKeyring(t *testing.T) {
 	su.writeConfig(t, su.formProfile("form", idp, "keyring:idp-alice"))
 	// pass is installed here and would come before the file backend: choose it.
 	env := []string{"AWSKEEP_KEYRING_BACKEND=file", "AWSKEEP_KEYRING_PASSWORD=" + keyringPassword}
-	want := assumedRole(roleName(samlRole.RoleARN), samlUserName)
 
 	t.Run("nothing stored yet", func(t *testing.T) {
 		r := su.detachedSAML(awskeep, env, "credential-process", "--profile", "form")
@@ -181,27 +224,17 @@ func TestSAMLFormKeyring(t *testing.T) {
 		su.sts.checkSAMLCalls(t, 0)
 	})
 
-	t.Run("AWS CLI v1 through credential_process", func(t *testing.T) {
-		if got := su.cliCallerARN(t, env, "form"); got != want {
-			t.Fatalf("aws sts get-caller-identity = %q, want %q", got, want)
-		}
-		su.sts.checkSAMLCalls(t, 1)
+	su.checkSinks(t, samlSinks{
+		profile: "form",
+		env:     env,
+		logins: func(t *testing.T, n int) {
+			if got := idp.FailedLogins(samlUserName); got != 0 {
+				t.Fatalf("the IdP saw %d failed logins", got)
+			}
+		},
 	})
 
-	t.Run("boto3 through credential_process", func(t *testing.T) {
-		if err := os.RemoveAll(su.cacheDir()); err != nil {
-			t.Fatal(err)
-		}
-		if got := su.botoCallerARN(t, env, "form"); got != want {
-			t.Fatalf("boto3 get_caller_identity = %q, want %q", got, want)
-		}
-		su.sts.checkSAMLCalls(t, 2)
-		if n := idp.FailedLogins(samlUserName); n != 0 {
-			t.Fatalf("the IdP saw %d failed logins", n)
-		}
-	})
-
-	su.checkSecrets(t)
+	su.checkSecrets(t, su.credentialsPath())
 }
 
 // kerberosIdP is a samltest IdP whose /wia page takes only a Kerberos ticket for
@@ -217,7 +250,8 @@ func kerberosIdP(t *testing.T, kdc *krbtest.KDC, opts samltest.Options) (*samlte
 }
 
 // TestSAMLKerberos: an IdP that takes the user's Kerberos ticket (kinit into a FILE:
-// cache, KRB5CCNAME), used by AWS CLI v1; without a ticket, one line that says kinit.
+// cache, KRB5CCNAME), used by AWS CLI v1, boto3, export and update (checkSinks); without a
+// ticket, one line that says kinit.
 func TestSAMLKerberos(t *testing.T) {
 	const krbPassword = "alice-Krb-pw-e2e"
 	kdc := krbtest.Start(t)
@@ -227,7 +261,6 @@ func TestSAMLKerberos(t *testing.T) {
 	su := newSAMLUser(t, krbPassword)
 	su.writeConfig(t, su.samlProfile("krb", "awskeep_saml_url = "+wia, "awskeep_saml_provider = kerberos"))
 	env := append(kdc.Env(), "KRB5CCNAME=FILE:"+cc)
-	want := assumedRole(roleName(samlRole.RoleARN), samlUserName)
 
 	t.Run("no ticket", func(t *testing.T) {
 		none := append(kdc.Env(), "KRB5CCNAME=FILE:"+filepath.Join(t.TempDir(), "krb5cc_none"))
@@ -240,17 +273,20 @@ func TestSAMLKerberos(t *testing.T) {
 		su.sts.checkSAMLCalls(t, 0)
 	})
 
-	t.Run("AWS CLI v1 through credential_process", func(t *testing.T) {
-		if got := su.cliCallerARN(t, env, "krb"); got != want {
-			t.Fatalf("aws sts get-caller-identity = %q, want %q", got, want)
-		}
-		su.sts.checkSAMLCalls(t, 1)
-		if !strings.Contains(kdc.Log(), "HTTP/localhost@"+kdc.Realm) {
-			t.Fatalf("the KDC issued no ticket for HTTP/localhost:\n%s", kdc.Log())
-		}
+	su.checkSinks(t, samlSinks{
+		profile: "krb",
+		env:     env,
+		// The ticket cache names the cache entry (its principal); without the KDC's
+		// configuration a login could not get a service ticket.
+		cacheEnv: []string{"KRB5CCNAME=FILE:" + cc},
+		logins: func(t *testing.T, n int) {
+			if n > 0 && !strings.Contains(kdc.Log(), "HTTP/localhost@"+kdc.Realm) {
+				t.Fatalf("the KDC issued no ticket for HTTP/localhost:\n%s", kdc.Log())
+			}
+		},
 	})
 
-	su.checkSecrets(t)
+	su.checkSecrets(t, su.credentialsPath())
 }
 
 // twoRoles are the roles of the role-choice tests: the assertion offers both.
