@@ -1,14 +1,60 @@
 #!/usr/bin/env bash
 # make bench: every awskeep benchmark in one `go test` run on this machine (cmd/bench),
-# printed as a table and written to bench/results.md. BENCHTIME sets go test -benchtime.
+# printed as tables and written to bench/results.md: all results; credential helpers side by
+# side with each median's ratio to its reference; the cold path's phases per backend.
+# BENCHTIME sets go test -benchtime. RESULTS=bench/results.txt skips the run and only
+# rewrites bench/results.md from that file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benchtime=${BENCHTIME:-3s}
 mkdir -p bench
 raw=bench/results.txt
-echo "== go test -bench . -benchtime $benchtime ./bench (in cmd/)"
-(cd cmd && go test -run '^$' -bench . -benchtime "$benchtime" -timeout 30m ./bench/) | tee "$raw"
+if [ -z "${RESULTS:-}" ]; then
+	echo "== go test -bench . -benchtime $benchtime ./bench (in cmd/)"
+	{ echo "# benchtime $benchtime"; (cd cmd && go test -run '^$' -bench . -benchtime "$benchtime" -timeout 30m ./bench/); } | tee "$raw"
+else
+	raw=$RESULTS
+	benchtime=$(sed -n 's/^# benchtime //p' "$raw" | head -1)
+	benchtime=${benchtime:-?}
+fi
 grep -q '^ok' "$raw" || { echo "bench: the benchmark run failed" >&2; exit 1; }
+
+# The credential-helper comparisons: benchmark | what it is | the benchmark it is divided by.
+# A row whose benchmark is not in the run says so; "cold through a warm plugin" waits for
+# issue 14 part 3 (long-lived hosts keep a plugin warm).
+comparisons='
+## Cache hit, against the shell stub
+CredentialProcess/static-stub|shell stub printing static JSON|CredentialProcess/static-stub
+CredentialProcess/go-hello|Go hello world|CredentialProcess/static-stub
+CredentialProcess/stdlib-json-reader|stdlib JSON reader|CredentialProcess/static-stub
+CredentialProcess/pkcs11-warm-cache-hit|awskeep cache hit (flags)|CredentialProcess/static-stub
+CredentialProcess/pkcs11-warm-cache-hit-profile|awskeep cache hit (--profile)|CredentialProcess/static-stub
+## Fresh credentials, GetSessionToken, against the STS floor
+CredentialProcess/sts-floor|STS floor: stdlib SigV4 + one POST|CredentialProcess/sts-floor
+CredentialProcess/pkcs11-reinit|PKCS#11 re-initialised per signature (SoftHSM)|CredentialProcess/sts-floor
+CredentialProcess/pkcs11-softhsm-cold-session-token|awskeep cold, SoftHSM|CredentialProcess/sts-floor
+## Fresh credentials, AssumeRole, against the STS floor
+CredentialProcess/sts-floor-assume-role|STS floor: stdlib SigV4 + one POST|CredentialProcess/sts-floor-assume-role
+CredentialProcess/pkcs11-softhsm-cold|awskeep cold, SoftHSM|CredentialProcess/sts-floor-assume-role
+CredentialProcess/tpm-swtpm-cold|awskeep cold, swtpm|CredentialProcess/sts-floor-assume-role
+CredentialProcess/yubihsm-sim-cold|awskeep cold, YubiHSM simulator|CredentialProcess/sts-floor-assume-role
+CredentialProcess/pkcs11-softhsm-cold-warm-plugin|awskeep cold through a warm plugin (issue 14 part 3)|CredentialProcess/sts-floor-assume-role
+## 32 cold invocations at once sharing the cache, against one cold invocation
+Concurrent32/pkcs11-cold-shared-cache|32 awskeep cold at once, SoftHSM|CredentialProcess/pkcs11-softhsm-cold
+'
+
+# The phases of BenchmarkColdPhases (cmd/bench/phases_test.go), in order: metric | meaning.
+phases='
+phase1-host-start|exec to the start of the key provider: process start, Go runtime and package init, command line
+phase2-open-key|PIN, plugin lookup and checks, until go-plugin configures AutoMTLS
+phase3-host-cert-exec|host AutoMTLS key and certificate, exec of the plugin
+phase4-plugin-start|plugin start, init and certificate, until its handshake line
+phase5-tls-grpc-info|TLS, gRPC connection and Info
+phase6-device-sts|device HMAC (with the module load and login) and the STS round trip
+phase7-plugin-close|waiting for the plugin to exit
+phase8-print-exit|after the plugin exited: print the credentials and exit
+printed|exec to the credentials on stdout
+'
 
 {
 	echo "# awskeep benchmarks"
@@ -40,14 +86,81 @@ grep -q '^ok' "$raw" || { echo "bench: the benchmark run failed" >&2; exit 1; }
 	echo "Sign: one SigV4 signature of an STS AssumeRole POST. PluginHMAC: one HMAC over an 8-byte date from"
 	echo "the host through gRPC to the plugin and its device. PluginLaunch: exec to first answer (handshake,"
 	echo "AutoMTLS, Info). CredentialProcess: wall time of one \`awskeep credential-process\` against moto on"
-	echo "loopback (cold: --no-cache, so plugin start, device login, HMAC and STS), next to a shell stub that"
-	echo "prints static JSON (pkcs11-warm-cache-hit-profile: the same through --profile and ~/.aws/config)."
+	echo "loopback (cold: --no-cache, so plugin start, device login, HMAC and STS; AssumeRole unless"
+	echo "session-token; pkcs11-warm-cache-hit-profile: a hit through --profile and ~/.aws/config), next to"
+	echo "reference programs run the same way: a shell stub and a Go hello world that print static JSON, a"
+	echo "stdlib-only program that reads and prints a JSON credential file, the STS floor (stdlib SigV4 and"
+	echo "one POST to the same moto) and a helper that loads, initialises, logs in to and finalises PKCS#11"
+	echo "for its one HMAC (pkcs11-reinit, as aws-pkcs-process-credential does). ColdPhases: see below."
 	echo "Concurrent32: 32 invocations started at once, until the last has printed. Serve: one GET of a"
 	echo "served credential from \`awskeep serve\` (ECS endpoint), alone and with 16 clients at once."
 	echo "DirectSign: one signature through core/devicesign (the Go API) with the SoftHSM key, by 1 and 8"
 	echo "goroutines, next to aws-sdk-go-v2's signer with the secret in memory (sdk-software); nocache asks"
 	echo "the device for every signature (device-ops/req). Proxy: one STS GetCallerIdentity from an SDK client"
 	echo "sent straight to moto (direct) and through \`awskeep proxy\` (verify, re-sign with the device, forward)."
+	echo
+	echo "## Credential helpers side by side"
+	echo
+	echo "Medians (p50) of the CredentialProcess and Concurrent32 benchmarks above, each divided by the"
+	echo "median of its reference in the same run. The reference programs are in cmd/bench/testdata/peers."
+	echo
+	echo "| helper | benchmark | p50 | ratio | reference |"
+	echo "|---|---|---:|---:|---|"
+	awk -F'|' '
+	function ms(v) { return v == "" ? "-" : sprintf("%.2f ms", v) }
+	FNR == NR {
+		if ($0 ~ /^## /) { n++; head[n] = substr($0, 4); next }
+		if (NF == 3) { n++; bench[n] = $1; what[n] = $2; ref[n] = $3 }
+		next
+	}
+	/^Benchmark/ {
+		nf = split($0, f, /[ \t]+/)
+		name = f[1]; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
+		for (i = 3; i < nf; i++) if (f[i+1] == "p50-ms") p50[name] = f[i]
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			if (i in head) { printf "| **%s** | | | | |\n", head[i]; continue }
+			r = ref[i]; sub(/^[A-Za-z0-9]+\//, "", r)
+			if (!(bench[i] in p50)) { printf "| %s | %s | not in this run | - | %s |\n", what[i], bench[i], r; continue }
+			ratio = (ref[i] in p50) && p50[ref[i]] > 0 ? sprintf("%.2fx", p50[bench[i]] / p50[ref[i]]) : "-"
+			printf "| %s | %s | %s | %s | %s |\n", what[i], bench[i], ms(p50[bench[i]]), ratio, r
+		}
+	}' <(printf '%s\n' "$comparisons") "$raw"
+	echo
+	echo "## Cold path phases"
+	echo
+	echo "ColdPhases: a cold \`awskeep credential-process --no-cache\` (AssumeRole) at debug level, cut at the"
+	echo "lines of its log: go-plugin's \"configuring client automatic mTLS\", \"waiting for RPC address\","
+	echo "\"using plugin\" and \"plugin exited\", the host's \"plugin started\" and \"STS answered\" (their"
+	echo "elapsed= is exact), and this process's clock at exec, first byte on stdout and exit. Log times have"
+	echo "millisecond resolution. Medians per phase, so they need not add up to the median wall time."
+	echo
+	awk -F'|' '
+	FNR == NR { if (NF == 2) { m++; metric[m] = $1; meaning[m] = $2 } ; next }
+	/^BenchmarkColdPhases\// {
+		nf = split($0, f, /[ \t]+/)
+		name = f[1]; sub(/-[0-9]+$/, "", name); sub(/^BenchmarkColdPhases\//, "", name)
+		c++; col[c] = name
+		for (i = 3; i < nf; i++) {
+			unit = f[i+1]
+			if (unit == "p50-ms") v[name, "wall"] = f[i]
+			else if (sub(/-ms$/, "", unit)) v[name, unit] = f[i]
+		}
+	}
+	END {
+		if (c == 0) { print "No ColdPhases benchmark in this run."; exit }
+		printf "| phase | what |"; for (j = 1; j <= c; j++) printf " %s |", col[j]; print ""
+		printf "|---|---|"; for (j = 1; j <= c; j++) printf "---:|"; print ""
+		for (i = 1; i <= m; i++) {
+			printf "| %s | %s |", metric[i], meaning[i]
+			for (j = 1; j <= c; j++) printf " %s |", ((col[j], metric[i]) in v) ? sprintf("%.1f ms", v[col[j], metric[i]]) : "no log line"
+			print ""
+		}
+		printf "| wall | exec to exit (p50) |"
+		for (j = 1; j <= c; j++) printf " %.1f ms |", v[col[j], "wall"]
+		print ""
+	}' <(printf '%s\n' "$phases") "$raw"
 } >bench/results.md
 echo
 cat bench/results.md
