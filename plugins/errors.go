@@ -1,6 +1,10 @@
 package plugins
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/awskeep/awskeep/plugins/trust"
+)
 
 // The contract's errors. Backends wrap them (fmt.Errorf("pkcs11: login: %w", ErrPINIncorrect))
 // at the edge where a device code is translated; they keep their identity across the plugin
@@ -45,4 +49,4 @@ var ErrChecksumMismatch = errors.New("plugin checksum mismatch")
 // OpenTrusted) refused a file that someone other than root and the current user could have
 // written or replaced. It comes as an *UnsafeFileError that says which file or directory
 // and how to fix it; Launch wraps it together with ErrPluginUnavailable.
-var ErrUnsafeFile = errors.New("file others could change")
+var ErrUnsafeFile = trust.ErrUnsafeFile

@@ -1,6 +1,6 @@
 //go:build unix
 
-package plugins
+package trust
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 // maxSymlinks bounds symlink resolution, as the kernel does (ELOOP after 40).
 const maxSymlinks = 40
 
-// OpenTrusted opens the file at path for reading once nothing shows that anyone but root and
+// Open opens the file at path for reading once nothing shows that anyone but root and
 // the current user could have chosen what it holds. The rules are OpenSSH's StrictModes:
 //
 //   - Every directory passed through on the way to the file, from / down, is owned by root
@@ -32,7 +32,7 @@ const maxSymlinks = 40
 // and without blocking on a FIFO. A refusal is an *UnsafeFileError (errors.Is
 // ErrUnsafeFile); a missing file an error that is fs.ErrNotExist. The file's Name is the
 // resolved path. The caller closes it.
-func OpenTrusted(path string) (*os.File, error) {
+func Open(path string) (*os.File, error) {
 	resolved, err := resolveTrusted(path)
 	if err != nil {
 		return nil, err
