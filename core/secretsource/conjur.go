@@ -48,6 +48,33 @@ const (
 	EnvConjurSSLCertificate = "CONJUR_SSL_CERTIFICATE"
 )
 
+// Profile settings that stand for the variables above. core/engine reads them into
+// ConjurOptions, so a profile setting wins over its variable; messages name both. The API
+// key has no setting of its own: a profile is no place for a secret, so
+// awskeep_conjur_api_key_source names where it is (see ParseConjurAPIKeySource).
+const (
+	SettingConjurURL          = "awskeep_conjur_url"
+	SettingConjurAccount      = "awskeep_conjur_account"
+	SettingConjurLogin        = "awskeep_conjur_login"
+	SettingConjurCertFile     = "awskeep_conjur_cert_file"
+	SettingConjurAPIKeySource = "awskeep_conjur_api_key_source"
+)
+
+// conjurSettings maps each variable to the profile setting that stands for it.
+var conjurSettings = map[string]string{
+	EnvConjurApplianceURL: SettingConjurURL,
+	EnvConjurAccount:      SettingConjurAccount,
+	EnvConjurAuthnLogin:   SettingConjurLogin,
+	EnvConjurAuthnAPIKey:  SettingConjurAPIKeySource,
+	EnvConjurCertFile:     SettingConjurCertFile,
+}
+
+// setHint says where to set what env stands for: "$CONJUR_ACCOUNT or awskeep_conjur_account
+// in the profile".
+func setHint(env string) string {
+	return "$" + env + " or " + conjurSettings[env] + " in the profile"
+}
+
 // ConjurOptions say where Conjur is and who logs in, with API-key authentication (the
 // authn authenticator). Each field left empty is read from its environment variable.
 // Printing a ConjurOptions (%v, %+v, %#v, slog) never shows the API key.
@@ -61,29 +88,67 @@ type ConjurOptions struct {
 	// Login is the user or host id, e.g. alice or host/awskeep/laptop;
 	// $CONJUR_AUTHN_LOGIN.
 	Login string
-	// APIKey is the login's API key; $CONJUR_AUTHN_API_KEY.
+	// APIKey is the login's API key; when empty, APIKeySource's answer, then
+	// $CONJUR_AUTHN_API_KEY.
 	APIKey string
+	// APIKeySource gives the API key when APIKey is empty (awskeep_conjur_api_key_source,
+	// made by ParseConjurAPIKeySource). It is read on every Secret, only once the other
+	// settings are known to be complete, and wins over $CONJUR_AUTHN_API_KEY.
+	APIKeySource Source
 	// CertFile is a PEM file with the certificate(s) that verify Conjur's TLS
 	// certificate; $CONJUR_CERT_FILE. When it (or SSLCertificate) is given only those
 	// certificates are trusted, as Conjur's own clients do.
 	CertFile string
 	// SSLCertificate is the same as PEM text; $CONJUR_SSL_CERTIFICATE. It wins over
-	// CertFile.
+	// CertFile (but $CONJUR_SSL_CERTIFICATE does not win over a CertFile that is set).
 	SSLCertificate string
+	// Origins name where the fields above were set, for messages, keyed by the variable
+	// each field stands for (EnvConjurApplianceURL, ..., EnvConjurAuthnAPIKey for
+	// APIKeySource), e.g. "/home/u/.aws/config:12 (awskeep_conjur_url)". A field that is set
+	// without an origin is named by its field name; one read from the environment by its
+	// variable.
+	Origins map[string]string
 }
 
-// String shows every field but the API key, which shows as "set" or "unset".
+// String shows every field but the API key, which shows as "set" or "unset" (and its
+// source by name), and the origins.
 func (c ConjurOptions) String() string {
 	key := "unset"
 	if c.APIKey != "" {
 		key = "set"
 	}
+	source := "unset"
+	if c.APIKeySource != nil {
+		source = c.APIKeySource.String()
+	}
 	cert := "unset"
 	if c.SSLCertificate != "" {
 		cert = "set"
 	}
-	return fmt.Sprintf("{ApplianceURL:%q Account:%q Login:%q APIKey:%s CertFile:%q SSLCertificate:%s}",
-		c.ApplianceURL, c.Account, c.Login, key, c.CertFile, cert)
+	return fmt.Sprintf("{ApplianceURL:%q Account:%q Login:%q APIKey:%s APIKeySource:%s CertFile:%q SSLCertificate:%s}",
+		c.ApplianceURL, c.Account, c.Login, key, source, c.CertFile, cert)
+}
+
+// from names where the value that env stands for came from: Origins[env] or the field's
+// name for a field that is set, "$ENV" otherwise.
+func (c ConjurOptions) from(env string) string {
+	field := map[string]struct{ name, value string }{
+		EnvConjurApplianceURL: {"ConjurOptions.ApplianceURL", c.ApplianceURL},
+		EnvConjurAccount:      {"ConjurOptions.Account", c.Account},
+		EnvConjurAuthnLogin:   {"ConjurOptions.Login", c.Login},
+		EnvConjurAuthnAPIKey:  {"ConjurOptions.APIKey", c.APIKey},
+		EnvConjurCertFile:     {"ConjurOptions.CertFile", c.CertFile},
+	}[env]
+	set := field.value != "" || (env == EnvConjurAuthnAPIKey && c.APIKeySource != nil)
+	switch {
+	case !set:
+		return "$" + env
+	case c.Origins[env] != "":
+		return c.Origins[env]
+	case env == EnvConjurAuthnAPIKey && c.APIKey == "":
+		return "ConjurOptions.APIKeySource"
+	}
+	return field.name
 }
 
 // GoString is String, so %#v does not show the API key either.
@@ -129,7 +194,7 @@ type conjurConfig struct {
 
 // Secret logs in with the API key and reads the variable.
 func (s *conjurSource) Secret(ctx context.Context) (string, error) {
-	cfg, err := s.config()
+	cfg, err := s.config(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -146,7 +211,9 @@ func (s *conjurSource) Secret(ctx context.Context) (string, error) {
 	return s.retrieve(ctx, client, cfg, token)
 }
 
-func (s *conjurSource) config() (conjurConfig, error) {
+// config resolves the settings against the environment and checks them; the API key,
+// which may take a keyring helper run, is read last, once the rest is known to be usable.
+func (s *conjurSource) config(ctx context.Context) (conjurConfig, error) {
 	o := s.opts.Conjur
 	pick := func(v, env string) string {
 		if v != "" {
@@ -158,34 +225,25 @@ func (s *conjurSource) config() (conjurConfig, error) {
 	cfg := conjurConfig{
 		account: pick(o.Account, EnvConjurAccount),
 		login:   pick(o.Login, EnvConjurAuthnLogin),
-		apiKey:  pick(o.APIKey, EnvConjurAuthnAPIKey),
 	}
 	if raw == "" {
-		return cfg, s.errorf(ErrNotConfigured, nil, "no Conjur URL: set $%s (e.g. https://conjur.example.com)", EnvConjurApplianceURL)
+		return cfg, s.errorf(ErrNotConfigured, nil, "no Conjur URL: set %s (e.g. https://conjur.example.com)", setHint(EnvConjurApplianceURL))
 	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		// Not repeated: a URL that does not parse may still hold a password.
-		return cfg, s.errorf(ErrNotConfigured, nil, "the Conjur URL ($%s) is not a URL", EnvConjurApplianceURL)
-	case u.User != nil:
-		return cfg, s.errorf(ErrNotConfigured, nil, "the Conjur URL ($%s) holds a user name or password; Conjur logs in with $%s and the API key instead", EnvConjurApplianceURL, EnvConjurAuthnLogin)
-	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "":
-		return cfg, s.errorf(ErrNotConfigured, nil, "the Conjur URL %q ($%s) is not an https:// URL", raw, EnvConjurApplianceURL)
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return cfg, s.errorf(ErrNotConfigured, nil, "the Conjur URL %q ($%s) has a query or fragment", raw, EnvConjurApplianceURL)
-	case u.Scheme == "http" && !loopback(u.Hostname()):
-		return cfg, s.errorf(ErrInsecure, nil, "Conjur URL %s is plain http to another host: the API key and the password would cross the network in clear; use https", u.Redacted())
+	u, err := checkConjurURL(raw)
+	if err != nil {
+		kind := ErrNotConfigured
+		if err.insecure {
+			kind = ErrInsecure
+		}
+		return cfg, s.errorf(kind, nil, "the Conjur URL (%s) %s", o.from(EnvConjurApplianceURL), err)
 	}
 	cfg.base = strings.TrimRight(u.String(), "/")
 	cfg.host = u.Scheme + "://" + u.Host
 	switch {
 	case cfg.account == "":
-		return cfg, s.errorf(ErrNotConfigured, nil, "no Conjur account: set $%s", EnvConjurAccount)
+		return cfg, s.errorf(ErrNotConfigured, nil, "no Conjur account: set %s", setHint(EnvConjurAccount))
 	case cfg.login == "":
-		return cfg, s.errorf(ErrNotConfigured, nil, "no Conjur login: set $%s (e.g. alice or host/awskeep/laptop)", EnvConjurAuthnLogin)
-	case cfg.apiKey == "":
-		return cfg, s.errorf(ErrNotConfigured, nil, "no Conjur API key for login %q: set $%s", cfg.login, EnvConjurAuthnAPIKey)
+		return cfg, s.errorf(ErrNotConfigured, nil, "no Conjur login: set %s (e.g. alice or host/awskeep/laptop)", setHint(EnvConjurAuthnLogin))
 	case !printable(cfg.account) || !printable(cfg.login):
 		return cfg, s.errorf(ErrNotConfigured, nil, "the Conjur account or login holds control characters")
 	}
@@ -202,7 +260,62 @@ func (s *conjurSource) config() (conjurConfig, error) {
 			cfg.roots = pool
 		}
 	}
+	cfg.apiKey = o.APIKey
+	if cfg.apiKey == "" && o.APIKeySource != nil {
+		key, err := o.APIKeySource.Secret(ctx)
+		if err != nil {
+			// err names its source and says what to do; its text holds no secret.
+			return cfg, s.errorf(ErrNotConfigured, err, "read the Conjur API key (%s)", o.from(EnvConjurAuthnAPIKey))
+		}
+		cfg.apiKey = key
+	}
+	if cfg.apiKey == "" {
+		cfg.apiKey = s.opts.getenv(EnvConjurAuthnAPIKey)
+	}
+	if cfg.apiKey == "" {
+		return cfg, s.errorf(ErrNotConfigured, nil, "no Conjur API key for login %q: set %s (keyring:NAME or file:PATH)", cfg.login, setHint(EnvConjurAuthnAPIKey))
+	}
 	return cfg, nil
+}
+
+// urlError is a Conjur URL that checkConjurURL refuses. Its text completes "the Conjur URL
+// (SETTING) ..." and never repeats the URL, which may hold a password.
+type urlError struct {
+	msg      string
+	insecure bool // plain http to another host, rather than a malformed URL
+}
+
+func (e *urlError) Error() string { return e.msg }
+
+// checkConjurURL parses a Conjur appliance URL and checks it: http(s), a host, no user
+// information, query or fragment, and https unless the host is loopback.
+func checkConjurURL(raw string) (*url.URL, *urlError) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, &urlError{msg: "is not a URL"}
+	case u.User != nil:
+		return nil, &urlError{msg: "holds a user name or password; Conjur logs in with a login and an API key instead"}
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "":
+		return nil, &urlError{msg: "is not an https:// URL (e.g. https://conjur.example.com)"}
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return nil, &urlError{msg: "has a query or fragment"}
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		return nil, &urlError{insecure: true, msg: "is plain http to another host (" + u.Host + "): " +
+			"the API key and the password would cross the network in clear; use https"}
+	}
+	return u, nil
+}
+
+// CheckConjurURL checks a Conjur appliance URL as Secret does before it calls Conjur
+// (http or https, a host, no user information, query or fragment; plain http only to a
+// loopback host), for core/engine's check of awskeep_conjur_url. Its error completes "the
+// Conjur URL ..." and never repeats the URL, which may hold a password.
+func CheckConjurURL(raw string) error {
+	if _, err := checkConjurURL(raw); err != nil {
+		return err
+	}
+	return nil
 }
 
 // certificate returns the PEM that verifies Conjur, if one is configured, and names where
@@ -224,7 +337,7 @@ func (s *conjurSource) certificate() ([]byte, string, error) {
 	}
 	pem, err := os.ReadFile(path)
 	if err != nil {
-		return nil, "", s.errorf(ErrNotConfigured, err, "read the Conjur certificate file ($%s)", EnvConjurCertFile)
+		return nil, "", s.errorf(ErrNotConfigured, err, "read the Conjur certificate file (%s)", o.from(EnvConjurCertFile))
 	}
 	return pem, "the Conjur certificate file " + path, nil
 }
@@ -306,12 +419,15 @@ func (s *conjurSource) authenticate(ctx context.Context, client *http.Client, cf
 		}
 		return token, nil
 	case code == http.StatusUnauthorized:
-		return nil, s.errorf(ErrUnauthorized, status, "Conjur refused the login %q (account %q at %s): check $%s and the API key ($%s)",
-			cfg.login, cfg.account, cfg.host, EnvConjurAuthnLogin, EnvConjurAuthnAPIKey)
+		o := s.opts.Conjur
+		return nil, s.errorf(ErrUnauthorized, status, "Conjur refused the login %q (account %q at %s): check the login (%s) and the API key (%s)",
+			cfg.login, cfg.account, cfg.host, o.from(EnvConjurAuthnLogin), o.from(EnvConjurAuthnAPIKey))
 	case code == http.StatusForbidden:
 		return nil, s.errorf(ErrForbidden, status, "Conjur will not let %q log in with an API key from here (its restricted_to addresses, or the authn authenticator is not enabled)", cfg.login)
 	case code == http.StatusNotFound:
-		return nil, s.errorf(ErrNotConfigured, status, "%s has no Conjur authn service for account %q: check $%s and $%s", cfg.base, cfg.account, EnvConjurApplianceURL, EnvConjurAccount)
+		o := s.opts.Conjur
+		return nil, s.errorf(ErrNotConfigured, status, "%s has no Conjur authn service for account %q: check the URL (%s) and the account (%s)",
+			cfg.base, cfg.account, o.from(EnvConjurApplianceURL), o.from(EnvConjurAccount))
 	case code >= 500:
 		return nil, s.errorf(ErrUnavailable, status, "Conjur at %s failed to log in %q", cfg.host, cfg.login)
 	default:
@@ -364,8 +480,8 @@ func (s *conjurSource) retrieve(ctx context.Context, client *http.Client, cfg co
 func (s *conjurSource) transportError(what string, cfg conjurConfig, err error) error {
 	var redirect *errRedirect
 	if errors.As(err, &redirect) {
-		return s.errorf(ErrInsecure, nil, "Conjur at %s answered with a %s; awskeep does not follow redirects (they would carry the API key elsewhere): set $%s to the URL Conjur answers at",
-			cfg.host, redirect.Error(), EnvConjurApplianceURL)
+		return s.errorf(ErrInsecure, nil, "Conjur at %s answered with a %s; awskeep does not follow redirects (they would carry the API key elsewhere): set the Conjur URL (%s) to the URL Conjur answers at",
+			cfg.host, redirect.Error(), s.opts.Conjur.from(EnvConjurApplianceURL))
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -378,7 +494,7 @@ func (s *conjurSource) transportError(what string, cfg conjurConfig, err error) 
 		invalid  x509.CertificateInvalidError
 	)
 	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) {
-		return s.errorf(ErrInsecure, err, "cannot verify the TLS certificate of Conjur at %s: set $%s to the certificate of the CA that signed it", cfg.host, EnvConjurCertFile)
+		return s.errorf(ErrInsecure, err, "cannot verify the TLS certificate of Conjur at %s: set %s to the certificate of the CA that signed it", cfg.host, setHint(EnvConjurCertFile))
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return s.errorf(nil, err, "%s Conjur at %s", what, cfg.host)

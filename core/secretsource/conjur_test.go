@@ -59,7 +59,7 @@ func TestConjur(t *testing.T) {
 		{name: "wrong API key", variable: "prod/okta/password",
 			opts:     conjurOpts(srv, func(e map[string]string) { e[EnvConjurAuthnAPIKey] = "wrong-key" }),
 			wantKind: ErrUnauthorized,
-			wantErr:  `conjur:prod/okta/password: Conjur refused the login "host/awskeep/laptop" (account "myorg" at ` + srv.URL + `): check $CONJUR_AUTHN_LOGIN and the API key ($CONJUR_AUTHN_API_KEY): Conjur answered 401 Unauthorized`},
+			wantErr:  `conjur:prod/okta/password: Conjur refused the login "host/awskeep/laptop" (account "myorg" at ` + srv.URL + `): check the login ($CONJUR_AUTHN_LOGIN) and the API key ($CONJUR_AUTHN_API_KEY): Conjur answered 401 Unauthorized`},
 		{name: "wrong login", variable: "prod/okta/password",
 			opts:     conjurOpts(srv, func(e map[string]string) { e[EnvConjurAuthnLogin] = "alice" }),
 			wantKind: ErrUnauthorized, wantErr: `Conjur refused the login "alice"`},
@@ -87,7 +87,7 @@ func TestConjur(t *testing.T) {
 		{name: "plain http elsewhere", variable: "x", opts: conjurOpts(srv, func(e map[string]string) { e[EnvConjurApplianceURL] = "http://conjur.example.com" }),
 			wantKind: ErrInsecure, wantErr: "plain http to another host"},
 		{name: "wrong path prefix", variable: "x", opts: conjurOpts(srv, func(e map[string]string) { e[EnvConjurApplianceURL] = srv.URL + "/api" }),
-			wantKind: ErrNotConfigured, wantErr: srv.URL + `/api has no Conjur authn service for account "myorg": check $CONJUR_APPLIANCE_URL and $CONJUR_ACCOUNT`},
+			wantKind: ErrNotConfigured, wantErr: srv.URL + `/api has no Conjur authn service for account "myorg": check the URL ($CONJUR_APPLIANCE_URL) and the account ($CONJUR_ACCOUNT)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,7 +21,13 @@
 // # Kinds
 //
 // conjur:VARIABLE reads a variable through Conjur's REST API with API-key authentication
-// (see conjur.go). keyring:NAME reads an item of github.com/99designs/keyring (backends
+// (see conjur.go). Where Conjur is and who logs in come from ConjurOptions, which core/engine
+// fills from the profile's awskeep_conjur_url, awskeep_conjur_account,
+// awskeep_conjur_login and awskeep_conjur_cert_file, each winning over the CONJUR_*
+// variable it stands for. The API key is never a profile value:
+// awskeep_conjur_api_key_source = keyring:NAME | file:PATH says where it is
+// (ParseConjurAPIKeySource, which refuses conjur: and prompt), and $CONJUR_AUTHN_API_KEY
+// is the fallback. keyring:NAME reads an item of github.com/99designs/keyring (backends
 // secret-service, pass, keyctl, file; see keyring.go) through the awskeep-keyring helper
 // (see below). file:PATH reads the first line of a
 // regular file that belongs to the user and that nobody else may read or write (see

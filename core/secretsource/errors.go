@@ -115,6 +115,9 @@ type SpecError struct {
 	Spec string
 	// Reason says what is wrong.
 	Reason string
+	// Want lists the forms the setting takes, for the message; "" is every form Parse
+	// takes (conjur:VARIABLE, keyring:NAME, file:PATH or prompt).
+	Want string
 }
 
 // accepted is what Parse takes, for messages.
@@ -122,10 +125,14 @@ const accepted = "conjur:VARIABLE, keyring:NAME, file:PATH or prompt"
 
 // Error returns `secret source "keyring:": <reason>; want ...`.
 func (e *SpecError) Error() string {
-	if e.Spec == "" {
-		return fmt.Sprintf("secret source: %s; want %s", e.Reason, accepted)
+	want := e.Want
+	if want == "" {
+		want = accepted
 	}
-	return fmt.Sprintf("secret source %q: %s; want %s", e.Spec, e.Reason, accepted)
+	if e.Spec == "" {
+		return fmt.Sprintf("secret source: %s; want %s", e.Reason, want)
+	}
+	return fmt.Sprintf("secret source %q: %s; want %s", e.Spec, e.Reason, want)
 }
 
 // Unwrap returns ErrInvalidSpec.

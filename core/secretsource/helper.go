@@ -141,7 +141,7 @@ func helperError(src, op, name string, exit *exec.ExitError, stderr *stderrLines
 			msg += ": " + other
 		}
 	}
-	hint := "store it with awskeep saml store-password --profile " + opts.profile()
+	hint := opts.storeHint()
 	switch code {
 	case protocol.ExitNotFound:
 		return newError(src, ErrNotFound, nil, "%s: %s", msg, hint)

@@ -43,6 +43,10 @@ type Options struct {
 	// Profile names the AWS config profile, for the hint a missing keyring item gives
 	// ("store it with awskeep saml store-password --profile P"); "" prints PROFILE.
 	Profile string
+	// StoreHint says how to put a missing keyring item in place, for the error that
+	// reports it; default "store it with awskeep saml store-password --profile PROFILE",
+	// which stores the IdP password. ParseConjurAPIKeySource sets its own.
+	StoreHint string
 	// HTTPClient is the client for Conjur; default one with a 30-second timeout and the
 	// proxy settings of the environment. Redirects are never followed (a redirected
 	// authenticate request would carry the API key elsewhere).
@@ -92,6 +96,13 @@ func (o Options) profile() string {
 		return "PROFILE"
 	}
 	return o.Profile
+}
+
+func (o Options) storeHint() string {
+	if o.StoreHint == "" {
+		return "store it with awskeep saml store-password --profile " + o.profile()
+	}
+	return o.StoreHint
 }
 
 // The kinds of source, as the setting spells them.
