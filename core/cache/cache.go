@@ -253,11 +253,17 @@ func (c *Cache) Put(ctx context.Context, k Key, cr creds.Credentials) error {
 // cannot cross file systems), created 0600, synced, then renamed over the entry, and the
 // directory synced so the rename survives a crash. Readers see the old entry or the new
 // one, never a partial file.
-func (c *Cache) store(k Key, id string, cr creds.Credentials) (err error) {
+func (c *Cache) store(k Key, id string, cr creds.Credentials) error {
 	data, err := encodeEntry(k, cr)
 	if err != nil {
 		return err
 	}
+	return c.writeAtomic(id, c.entryPath(id), data)
+}
+
+// writeAtomic writes data to path through a temporary file .tmp-<id>-* of mode 0600 (see
+// store).
+func (c *Cache) writeAtomic(id, path string, data []byte) (err error) {
 	f, err := os.CreateTemp(c.dir, ".tmp-"+id+"-*")
 	if err != nil {
 		return fmt.Errorf("cache: create entry: %w", err)
@@ -281,7 +287,7 @@ func (c *Cache) store(k Key, id string, cr creds.Credentials) (err error) {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("cache: close entry: %w", err)
 	}
-	if err := os.Rename(tmp, c.entryPath(id)); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("cache: rename entry: %w", err)
 	}
 	if d, err := os.Open(c.dir); err == nil {
@@ -347,18 +353,19 @@ func (c *Cache) Clear() error {
 	return nil
 }
 
-// isCacheFile recognizes the names this package creates: <id>.json, <id>.lock and
-// .tmp-<id>-<random>.
+// isCacheFile recognizes the names this package creates: <id>.json, <id>.lock,
+// <fingerprint>.route and .tmp-<id>-<random>.
 func isCacheFile(name string) bool {
 	if rest, ok := strings.CutPrefix(name, ".tmp-"); ok {
 		id, _, ok := strings.Cut(rest, "-")
 		return ok && isID(id)
 	}
-	id, ok := strings.CutSuffix(name, ".json")
-	if !ok {
-		id, ok = strings.CutSuffix(name, ".lock")
+	for _, suffix := range []string{".json", ".lock", routeSuffix} {
+		if id, ok := strings.CutSuffix(name, suffix); ok {
+			return isID(id)
+		}
 	}
-	return ok && isID(id)
+	return false
 }
 
 func isID(s string) bool {

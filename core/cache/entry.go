@@ -45,6 +45,46 @@ type keyJSON struct {
 	MFASerial       string `json:"mfa_serial,omitempty"`
 }
 
+// toJSON is k's stored form; every field must be valid UTF-8, which JSON would otherwise
+// change.
+func (k Key) toJSON() (*keyJSON, error) {
+	for _, f := range k.fields() {
+		if !utf8.ValidString(f) {
+			return nil, fmt.Errorf("cache: a key field is not valid UTF-8: %w", ErrInvalidKey)
+		}
+	}
+	return &keyJSON{
+		KeyURI:          k.KeyURI,
+		AccessKeyID:     k.AccessKeyID,
+		RoleARN:         k.RoleARN,
+		RoleSessionName: k.RoleSessionName,
+		ExternalID:      k.ExternalID,
+		Duration:        k.Duration.String(),
+		Region:          k.Region,
+		Endpoint:        k.Endpoint,
+		MFASerial:       k.MFASerial,
+	}, nil
+}
+
+// key is the Key kj stores; its error wraps errCorrupt.
+func (kj *keyJSON) key() (Key, error) {
+	d, err := time.ParseDuration(kj.Duration)
+	if err != nil {
+		return Key{}, corrupt("key duration is not a duration")
+	}
+	return Key{
+		KeyURI:          kj.KeyURI,
+		AccessKeyID:     kj.AccessKeyID,
+		RoleARN:         kj.RoleARN,
+		RoleSessionName: kj.RoleSessionName,
+		ExternalID:      kj.ExternalID,
+		Duration:        d,
+		Region:          kj.Region,
+		Endpoint:        kj.Endpoint,
+		MFASerial:       kj.MFASerial,
+	}, nil
+}
+
 type credsJSON struct {
 	AccessKeyID     string `json:"access_key_id"`
 	SecretAccessKey string `json:"secret_access_key"`
@@ -96,24 +136,13 @@ func encodeEntry(k Key, c creds.Credentials) ([]byte, error) {
 	if err := checkCredentials(c); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	for _, f := range k.fields() {
-		if !utf8.ValidString(f) {
-			return nil, fmt.Errorf("cache: a key field is not valid UTF-8: %w", ErrInvalidKey)
-		}
+	kj, err := k.toJSON()
+	if err != nil {
+		return nil, err
 	}
 	e := entryFile{
 		Version: entryVersion,
-		Key: &keyJSON{
-			KeyURI:          k.KeyURI,
-			AccessKeyID:     k.AccessKeyID,
-			RoleARN:         k.RoleARN,
-			RoleSessionName: k.RoleSessionName,
-			ExternalID:      k.ExternalID,
-			Duration:        k.Duration.String(),
-			Region:          k.Region,
-			Endpoint:        k.Endpoint,
-			MFASerial:       k.MFASerial,
-		},
+		Key:     kj,
 		Credentials: &credsJSON{
 			AccessKeyID:     c.AccessKeyID,
 			SecretAccessKey: c.SecretAccessKey,
@@ -153,26 +182,16 @@ func decodeEntry(data []byte) (entry, error) {
 	if f.Credentials == nil {
 		return entry{}, corrupt("no credentials")
 	}
-	d, err := time.ParseDuration(f.Key.Duration)
+	k, err := f.Key.key()
 	if err != nil {
-		return entry{}, corrupt("key duration is not a duration")
+		return entry{}, err
 	}
 	exp, err := time.Parse(time.RFC3339Nano, f.Expiration)
 	if err != nil {
 		return entry{}, corrupt("expiration is not an RFC 3339 time")
 	}
 	e := entry{
-		key: Key{
-			KeyURI:          f.Key.KeyURI,
-			AccessKeyID:     f.Key.AccessKeyID,
-			RoleARN:         f.Key.RoleARN,
-			RoleSessionName: f.Key.RoleSessionName,
-			ExternalID:      f.Key.ExternalID,
-			Duration:        d,
-			Region:          f.Key.Region,
-			Endpoint:        f.Key.Endpoint,
-			MFASerial:       f.Key.MFASerial,
-		},
+		key: k,
 		cr: creds.Credentials{
 			AccessKeyID:     f.Credentials.AccessKeyID,
 			SecretAccessKey: f.Credentials.SecretAccessKey,
