@@ -6,8 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/awskeep/awskeep/core/fastpath"
 )
 
 // maxFileSize bounds what Load reads: a config file is a few kilobytes, and
@@ -20,20 +20,11 @@ const maxFileSize = 1 << 20
 // $HOME/.aws/config. getenv is os.Getenv outside tests. It fails when
 // neither variable gives a path.
 func DefaultPath(getenv func(string) string) (string, error) {
-	home := getenv("HOME")
-	if p := getenv("AWS_CONFIG_FILE"); p != "" {
-		if p != "~" && !strings.HasPrefix(p, "~/") {
-			return p, nil
-		}
-		if home == "" {
-			return "", errors.New("profile: AWS_CONFIG_FILE starts with ~ but HOME is not set")
-		}
-		return filepath.Join(home, strings.TrimPrefix(p, "~")), nil
+	path, err := fastpath.ConfigPath(getenv)
+	if err != nil {
+		return "", fmt.Errorf("profile: %w", err)
 	}
-	if home == "" {
-		return "", errors.New("profile: neither AWS_CONFIG_FILE nor HOME is set, so there is no config file to read")
-	}
-	return filepath.Join(home, ".aws", "config"), nil
+	return path, nil
 }
 
 // Load reads the config file at path (at most 1 MiB) and returns profile
