@@ -21,13 +21,17 @@ const samlMFASetting = "--mfa-code, or awskeep_mfa_process in the profile"
 func newSAMLSource(s Settings, opts Options) (creds.Provider, error) {
 	var password secretsource.Source
 	if s.SAML.PasswordSource != "" {
-		var err error
+		conjur, err := conjurOptions(s, opts)
+		if err != nil {
+			return nil, err
+		}
 		password, err = secretsource.Parse(s.SAML.PasswordSource, secretsource.Options{
 			Getenv:   opts.Getenv,
 			Prompter: opts.Prompter,
 			Question: fmt.Sprintf("%s password for %s at %s", s.SAML.Provider, s.SAML.Username, hostOf(s.SAML.URL)),
 			Setting:  "awskeep_saml_password_source" + s.inProfile(),
 			Profile:  s.Profile,
+			Conjur:   conjur,
 		})
 		if err != nil {
 			return nil, creds.Wrap(creds.ClassConfig, s.where("saml-password_source"), err)
@@ -60,6 +64,33 @@ func newSAMLSource(s Settings, opts Options) (creds.Provider, error) {
 		p.Kerberos.HTTPClient = httpClient
 		return p.Retrieve(ctx)
 	}), nil
+}
+
+// conjurOptions are the awskeep_conjur_* settings as package secretsource takes them, with
+// their profile lines for its messages. The API key source is parsed here and read only
+// when Conjur is called.
+func conjurOptions(s Settings, opts Options) (secretsource.ConjurOptions, error) {
+	c := secretsource.ConjurOptions{
+		ApplianceURL: s.Conjur.URL, Account: s.Conjur.Account, Login: s.Conjur.Login, CertFile: s.Conjur.CertFile,
+		Origins: map[string]string{
+			secretsource.EnvConjurApplianceURL: s.Origin("conjur-url"),
+			secretsource.EnvConjurAccount:      s.Origin("conjur-account"),
+			secretsource.EnvConjurAuthnLogin:   s.Origin("conjur-login"),
+			secretsource.EnvConjurCertFile:     s.Origin("conjur-cert_file"),
+			secretsource.EnvConjurAuthnAPIKey:  s.Origin("conjur-api_key_source"),
+		},
+	}
+	if s.Conjur.APIKeySource != "" {
+		key, err := secretsource.ParseConjurAPIKeySource(s.Conjur.APIKeySource, secretsource.Options{
+			Getenv: opts.Getenv, Prompter: opts.Prompter, Profile: s.Profile,
+			Setting: "awskeep_conjur_api_key_source" + s.inProfile(),
+		})
+		if err != nil {
+			return c, creds.Wrap(creds.ClassConfig, s.where("conjur-api_key_source"), err)
+		}
+		c.APIKeySource = key
+	}
+	return c, nil
 }
 
 // samlCacheKey is the cache entry of a SAML profile: the IdP, the user and the role, and no

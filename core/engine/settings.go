@@ -3,13 +3,16 @@ package engine
 import (
 	"fmt"
 	"os/user"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/mfa"
 	"github.com/awskeep/awskeep/core/profile"
+	"github.com/awskeep/awskeep/core/secretsource"
 	"github.com/awskeep/awskeep/core/sts"
 )
 
@@ -44,6 +47,9 @@ type Settings struct {
 
 	// SAML holds the settings of the SAML source (awskeep_saml_*).
 	SAML SAMLSettings
+	// Conjur says where Conjur is, for awskeep_saml_password_source = conjur:VARIABLE
+	// (awskeep_conjur_*).
+	Conjur ConjurSettings
 
 	origin map[string]string
 }
@@ -63,6 +69,37 @@ type SAMLSettings struct {
 	// takes the only one or asks on the terminal.
 	RoleARN string
 }
+
+// ConjurSettings are the awskeep_conjur_* settings of a SAML profile whose IdP password is
+// a Conjur variable. Each one left empty falls back, when Conjur is called, on the CONJUR_*
+// variable it stands for (package secretsource); a profile setting wins over its variable.
+type ConjurSettings struct {
+	// URL is Conjur's appliance URL (awskeep_conjur_url; $CONJUR_APPLIANCE_URL).
+	URL string
+	// Account is the Conjur account (awskeep_conjur_account; $CONJUR_ACCOUNT).
+	Account string
+	// Login is the user or host that logs in (awskeep_conjur_login; $CONJUR_AUTHN_LOGIN).
+	Login string
+	// CertFile is a PEM file of the CA that signed Conjur's certificate, an absolute path
+	// (awskeep_conjur_cert_file; $CONJUR_CERT_FILE).
+	CertFile string
+	// APIKeySource says where the login's API key is: keyring:NAME or file:PATH
+	// (awskeep_conjur_api_key_source; $CONJUR_AUTHN_API_KEY holds the key itself). The
+	// key is a secret, so the profile never holds it: a keyring item, or a file that only
+	// the user may read (refused otherwise, as a file: password source is). conjur: is
+	// refused (the key is what logs in to Conjur) and so is prompt (nobody types an API
+	// key, and credential_process has no terminal).
+	APIKeySource string
+}
+
+// fields returns the ConjurSettings fields by the name their setting ends with.
+func (c *ConjurSettings) fields() map[string]*string {
+	return map[string]*string{"url": &c.URL, "account": &c.Account, "login": &c.Login,
+		"cert_file": &c.CertFile, "api_key_source": &c.APIKeySource}
+}
+
+// conjurFieldOrder is the order the Conjur settings are checked and named in.
+var conjurFieldOrder = []string{"url", "account", "login", "cert_file", "api_key_source"}
 
 // SAMLProviders are the values of awskeep_saml_provider.
 var SAMLProviders = []string{"okta", "form", "kerberos"}
@@ -168,6 +205,9 @@ func Resolve(flags Settings, p *profile.Profile, getenv func(string) string) (Se
 	} {
 		*dst = pick("saml-"+field, "", "", [2]string{at("awskeep_saml_" + field), pf.SAML[field]})
 	}
+	for field, dst := range s.Conjur.fields() {
+		*dst = pick("conjur-"+field, "", "", [2]string{at("awskeep_conjur_" + field), pf.Conjur[field]})
+	}
 	if s.Region == "" {
 		s.Region = sts.DefaultRegion
 	}
@@ -179,6 +219,9 @@ func Resolve(flags Settings, p *profile.Profile, getenv func(string) string) (Se
 		s.RoleSessionName = defaultSessionName()
 	}
 	if err := s.check(p); err != nil {
+		return Settings{}, creds.Wrap(creds.ClassConfig, "", err)
+	}
+	if err := s.checkConjur(getenv); err != nil {
 		return Settings{}, creds.Wrap(creds.ClassConfig, "", err)
 	}
 	return s, nil
@@ -255,6 +298,46 @@ func (s Settings) checkSAML(inProfile string) error {
 		return fmt.Errorf("%s: %q is not a role ARN", s.where("saml-role_arn"), s.SAML.RoleARN)
 	case s.Duration < 15*time.Minute || s.Duration > 12*time.Hour || s.Duration%time.Second != 0:
 		return fmt.Errorf("%s: duration %v is outside 15m to 12h (whole seconds)", s.where("duration"), s.Duration)
+	}
+	return nil
+}
+
+// checkConjur checks the form of the awskeep_conjur_* settings, naming the one to fix.
+// Nothing is read or contacted: a cache hit needs none of them, so a missing file or an
+// unreachable Conjur is found when Conjur is called (and by awskeep doctor).
+func (s Settings) checkConjur(getenv func(string) string) error {
+	c := s.Conjur
+	first := ""
+	for _, f := range conjurFieldOrder {
+		if *c.fields()[f] != "" {
+			first = f
+			break
+		}
+	}
+	if first == "" {
+		return nil
+	}
+	kind, _, _ := strings.Cut(strings.TrimSpace(s.SAML.PasswordSource), ":")
+	if s.Source != SourceSAML || !strings.EqualFold(kind, secretsource.KindConjur) {
+		return fmt.Errorf("%s: the awskeep_conjur_* settings apply only to awskeep_saml_password_source = conjur:VARIABLE", s.where("conjur-"+first))
+	}
+	if c.URL != "" {
+		if err := secretsource.CheckConjurURL(c.URL); err != nil {
+			return fmt.Errorf("%s: the Conjur URL %v", s.where("conjur-url"), err)
+		}
+	}
+	for _, f := range []string{"account", "login"} {
+		if v := *c.fields()[f]; v != "" && strings.ContainsFunc(v, unicode.IsControl) {
+			return fmt.Errorf("%s: the Conjur %s holds control characters", s.where("conjur-"+f), f)
+		}
+	}
+	if c.CertFile != "" && !filepath.IsAbs(c.CertFile) {
+		return fmt.Errorf("%s: the Conjur certificate file must be an absolute path (it is read from wherever the AWS CLI runs awskeep)", s.where("conjur-cert_file"))
+	}
+	if c.APIKeySource != "" {
+		if _, err := secretsource.ParseConjurAPIKeySource(c.APIKeySource, secretsource.Options{Getenv: getenv}); err != nil {
+			return fmt.Errorf("%s: %w", s.where("conjur-api_key_source"), err)
+		}
 	}
 	return nil
 }

@@ -251,6 +251,33 @@ func TestResolveSAML(t *testing.T) {
 	}
 }
 
+// conjurProfileLines are the settings of a SAML profile whose password is in Conjur, lines
+// 2 to 6; the awskeep_conjur_* settings follow from line 7.
+const conjurProfileLines = "awskeep_source = saml\nawskeep_saml_url = https://example.okta.com/app/amazon_aws/x/sso/saml\n" +
+	"awskeep_saml_provider = okta\nawskeep_saml_username = alice\nawskeep_saml_password_source = conjur:prod/okta/password\n"
+
+func TestResolveConjur(t *testing.T) {
+	p := parseProfile(t, "[profile p]\n"+conjurProfileLines+
+		"awskeep_conjur_url = https://conjur.example.com\nawskeep_conjur_account = corp\nawskeep_conjur_login = host/awskeep/laptop\n"+
+		"awskeep_conjur_cert_file = /etc/conjur.pem\nawskeep_conjur_api_key_source = keyring:conjur-api-key\n")
+	// The environment's CONJUR_* variables are not read here: secretsource falls back on
+	// them, for each setting the profile leaves out, when Conjur is called.
+	s, err := engine.Resolve(engine.Settings{}, p, envOf(map[string]string{"CONJUR_APPLIANCE_URL": "https://env.example.com"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := engine.ConjurSettings{URL: "https://conjur.example.com", Account: "corp", Login: "host/awskeep/laptop",
+		CertFile: "/etc/conjur.pem", APIKeySource: "keyring:conjur-api-key"}
+	if s.Conjur != want {
+		t.Fatalf("Resolve: Conjur %+v, want %+v", s.Conjur, want)
+	}
+	for field, line := range map[string]string{"url": "7", "account": "8", "login": "9", "cert_file": "10", "api_key_source": "11"} {
+		if got, w := s.Origin("conjur-"+field), at(line, "awskeep_conjur_"+field); got != w {
+			t.Errorf("origin of conjur-%s = %q, want %q", field, got, w)
+		}
+	}
+}
+
 func TestResolveErrors(t *testing.T) {
 	const role = "awskeep_role_arn = arn:aws:iam::123456789012:role/r\n"
 	tests := []struct {
@@ -311,6 +338,26 @@ func TestResolveErrors(t *testing.T) {
 			prefix: at("5", "awskeep_saml_password_source") + ": ", want: []string{"kinit"}},
 		{name: "saml role that is no role", text: "[profile p]\n" + samlProfileLines + "awskeep_saml_role_arn = arn:aws:iam::1:user/x\n",
 			prefix: at("7", "awskeep_saml_role_arn") + ": ", want: []string{"not a role ARN"}},
+		{name: "conjur setting in a device profile", text: baseProfile + "awskeep_conjur_account = corp\n",
+			prefix: at("4", "awskeep_conjur_account") + ": ", want: []string{"apply only to awskeep_saml_password_source = conjur:VARIABLE"}},
+		{name: "conjur setting with another password source", text: "[profile p]\n" + samlProfileLines + "awskeep_conjur_url = https://conjur.example.com\n",
+			prefix: at("7", "awskeep_conjur_url") + ": ", want: []string{"apply only to awskeep_saml_password_source = conjur:VARIABLE"}},
+		{name: "conjur URL over plain http", text: "[profile p]\n" + conjurProfileLines + "awskeep_conjur_url = http://conjur.example.com\n",
+			prefix: at("7", "awskeep_conjur_url") + ": ", want: []string{"the Conjur URL is plain http to another host (conjur.example.com)", "use https"}},
+		{name: "conjur URL that is no URL", text: "[profile p]\n" + conjurProfileLines + "awskeep_conjur_url = conjur.example.com\n",
+			prefix: at("7", "awskeep_conjur_url") + ": ", want: []string{"the Conjur URL is not an https:// URL"}},
+		{name: "conjur URL with a password", text: "[profile p]\n" + conjurProfileLines + "awskeep_conjur_url = https://alice:" + pinSecret + "@conjur.example.com\n",
+			prefix: at("7", "awskeep_conjur_url") + ": ", want: []string{"the Conjur URL holds a user name or password"}},
+		{name: "conjur certificate file relative", text: "[profile p]\n" + conjurProfileLines + "awskeep_conjur_cert_file = conjur.pem\n",
+			prefix: at("7", "awskeep_conjur_cert_file") + ": ", want: []string{"absolute path"}},
+		{name: "conjur API key from conjur", text: "[profile p]\n" + conjurProfileLines + "awskeep_conjur_api_key_source = conjur:prod/conjur/key\n",
+			prefix: at("7", "awskeep_conjur_api_key_source") + ": ", want: []string{"cannot come from Conjur", "want keyring:NAME or file:PATH"}},
+		{name: "conjur API key by prompt", text: "[profile p]\n" + conjurProfileLines + "awskeep_conjur_api_key_source = prompt\n",
+			prefix: at("7", "awskeep_conjur_api_key_source") + ": ", want: []string{"not typed at a prompt", "want keyring:NAME or file:PATH"}},
+		{name: "conjur API key written in the profile", text: "[profile p]\n" + conjurProfileLines + "awskeep_conjur_api_key_source = " + pinSecret + "\n",
+			prefix: at("7", "awskeep_conjur_api_key_source") + ": ", want: []string{"not one of the accepted forms", "want keyring:NAME or file:PATH"}},
+		{name: "conjur API key file relative", text: "[profile p]\n" + conjurProfileLines + "awskeep_conjur_api_key_source = file:conjur-key\n",
+			prefix: at("7", "awskeep_conjur_api_key_source") + ": ", want: []string{"path is not absolute"}},
 		{name: "unknown source", profile: &profile.Profile{Name: "p", File: configPath, Source: "ldap",
 			Key: "tpm:handle=0x81010002", AccessKeyID: "AKIAIOSFODNN7EXAMPLE"},
 			prefix: configPath + " (awskeep_source): ", want: []string{`unknown source "ldap"`}},
