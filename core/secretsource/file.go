@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
 )
 
 // fileSource reads the first line of a file, under the rules DESIGN.md sets for PIN files:
@@ -23,11 +24,11 @@ func (s *fileSource) String() string       { return KindFile + ":" + s.path }
 func (s *fileSource) GoString() string     { return goString(s) }
 func (s *fileSource) LogValue() slog.Value { return logValue(s) }
 
-// Secret returns the file's first line without its line end ("\n" or "\r\n").
-func (s *fileSource) Secret(ctx context.Context) (string, error) {
+// open opens the file and checks it (openSecretFile), with the errors Secret returns.
+func (s *fileSource) open(ctx context.Context) (*os.File, error) {
 	src := s.String()
 	if err := ctx.Err(); err != nil {
-		return "", newError(src, nil, err, "read %s", s.path)
+		return nil, newError(src, nil, err, "read %s", s.path)
 	}
 	f, err := openSecretFile(s.path)
 	if err != nil {
@@ -35,12 +36,22 @@ func (s *fileSource) Secret(ctx context.Context) (string, error) {
 		switch {
 		case errors.As(err, &e):
 			e.Source = src
-			return "", e
+			return nil, e
 		case errors.Is(err, fs.ErrNotExist):
-			return "", newError(src, ErrNotFound, nil, "%s does not exist", s.path)
+			return nil, newError(src, ErrNotFound, nil, "%s does not exist", s.path)
 		default:
-			return "", newError(src, nil, unwrapPath(err), "cannot open %s", s.path)
+			return nil, newError(src, nil, unwrapPath(err), "cannot open %s", s.path)
 		}
+	}
+	return f, nil
+}
+
+// Secret returns the file's first line without its line end ("\n" or "\r\n").
+func (s *fileSource) Secret(ctx context.Context) (string, error) {
+	src := s.String()
+	f, err := s.open(ctx)
+	if err != nil {
+		return "", err
 	}
 	defer f.Close()
 	line, err := firstLine(f, maxSecret)
