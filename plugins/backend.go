@@ -108,8 +108,10 @@ const (
 )
 
 // ProtocolVersion is the version of the contract this package implements. 1.1 added
-// Info.MaxMessageSize.
-const ProtocolVersion = "1.1"
+// Info.MaxMessageSize. 1.2 secures the channel on Linux without TLS: a unix socket in a
+// private directory whose ends check each other's process (SO_PEERCRED); hosts warn about
+// plugins built for an older version, whose side checks nothing.
+const ProtocolVersion = "1.2"
 
 // AlgorithmHMACSHA256 is the only key algorithm of protocol v1.
 const AlgorithmHMACSHA256 = "hmac-sha256"

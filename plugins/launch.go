@@ -54,8 +54,9 @@ const (
 )
 
 // Launch starts the plugin binary at path and returns it once it has answered the go-plugin
-// handshake: protocol version negotiated, mutual TLS set up (AutoMTLS), and the gRPC
-// connection open.
+// handshake: protocol version negotiated and the gRPC connection open on a channel only
+// the two processes can use (on Linux a unix socket in a private directory whose ends
+// check each other's process id, see channel_linux.go; elsewhere go-plugin's AutoMTLS).
 //
 // Launch opens the binary once (OpenTrusted: it and every directory on the way to it,
 // symlinks resolved, writable by no one but root and the current user), checks that it is
@@ -106,7 +107,8 @@ func Launch(ctx context.Context, path string, optFns ...func(*LaunchOptions)) (*
 		VersionedPlugins: versionedPlugins(nil),
 		RunnerFunc:       proc.runner,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
+		AutoMTLS:         autoMTLS,
+		GRPCDialOptions:  hostDialOptions(proc.Pid),
 		// Without this, go-plugin appends the host's whole environment to the plugin's.
 		SkipHostEnv: true,
 		// Launch's own timer ends a start that takes longer than limit, and kills the
@@ -140,6 +142,7 @@ func Launch(ctx context.Context, path string, optFns ...func(*LaunchOptions)) (*
 		if c, ok := r.b.(*grpcClient); ok {
 			c.plugin = name
 		}
+		opts.Logger.Debug("plugin channel", "security", channelName)
 		p.Backend = r.b
 		return p, nil
 	case <-ctx.Done():

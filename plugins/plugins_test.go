@@ -23,6 +23,8 @@ func TestMain(m *testing.M) {
 		os.Exit(nonDumpableHost())
 	case "noproc":
 		os.Exit(noProcHost())
+	case "dial":
+		os.Exit(strangerDial())
 	}
 	switch os.Getenv("AWSKEEP_TEST_PLUGIN") {
 	case "":

@@ -51,7 +51,7 @@ func Serve(b Backend, optFns ...func(*ServeOptions)) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: versionedPlugins(b),
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       pluginGRPCServer,
 		Logger:           opts.Logger,
 	})
 	// The host ended the plugin gracefully: let the backend release what the device keeps

@@ -79,9 +79,9 @@ func TestRouteRefusals(t *testing.T) {
 	}
 	path := c.routePath(fp)
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T)
-		log   string
+		log    string
 	}{
 		{"readable by others", func(t *testing.T) { chmod(t, path, 0o644) }, "mode 0644"},
 		{"symbolic link", func(t *testing.T) {
@@ -99,7 +99,9 @@ func TestRouteRefusals(t *testing.T) {
 		{"pin-value", func(t *testing.T) {
 			write(t, path, `{"version":1,"key":{"key_uri":"pkcs11:token=a?pin-value=1","duration":"1h0m0s"}}`)
 		}, "pin-value"},
-		{"too large", func(t *testing.T) { write(t, path, `{"version":1,"key":{"key_uri":"`+strings.Repeat("a", maxRouteSize)+`"}}`) }, "route discarded"},
+		{"too large", func(t *testing.T) {
+			write(t, path, `{"version":1,"key":{"key_uri":"`+strings.Repeat("a", maxRouteSize)+`"}}`)
+		}, "route discarded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.break_(t)
@@ -132,7 +134,10 @@ func TestClearRemovesRoutes(t *testing.T) {
 func FuzzReadRoute(f *testing.F) {
 	f.Add([]byte(`{"version":1,"key":{"key_uri":"pkcs11:token=a;object=b","access_key_id":"AKIDEXAMPLE","role_arn":"","role_session_name":"","external_id":"","duration":"1h0m0s","region":"us-east-1","endpoint":""}}` + "\n"))
 	f.Add([]byte(`{"version":1}`))
-	c, err := Open(func(o *Options) { o.Dir = filepath.Join(f.TempDir(), "awskeep"); o.Now = func() time.Time { return testNow } })
+	c, err := Open(func(o *Options) {
+		o.Dir = filepath.Join(f.TempDir(), "awskeep")
+		o.Now = func() time.Time { return testNow }
+	})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,8 +20,12 @@ import (
 // The test binary doubles as a plugin for scheme "crashy": TestMain serves it when the
 // host starts the binary with AWSKEEP_TEST_PLUGIN set.
 func TestMain(m *testing.M) {
-	if os.Getenv("AWSKEEP_TEST_PLUGIN") == "crashy" {
+	switch os.Getenv("AWSKEEP_TEST_PLUGIN") {
+	case "crashy":
 		plugins.Serve(crashy{})
+		os.Exit(0)
+	case "protocol-1.1":
+		plugins.Serve(oldCrashy{})
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -48,6 +53,13 @@ func (crashy) DescribeKey(context.Context, plugins.Key) (plugins.KeyDescription,
 	return plugins.KeyDescription{}, nil
 }
 func (crashy) DeleteKey(context.Context, plugins.Key) error { return nil }
+
+// oldCrashy says it was built for protocol 1.1, whose plugin side checked nobody.
+type oldCrashy struct{ crashy }
+
+func (oldCrashy) Info(context.Context) (plugins.Info, error) {
+	return plugins.Info{Name: "crashy", ProtocolVersion: "1.1", Schemes: []string{"crashy"}}, nil
+}
 
 // installCrashy puts a copy of the test binary in a plugin directory as awskeep-plugin-crashy.
 func installCrashy(t *testing.T) string {
@@ -112,5 +124,30 @@ func TestPoolRoutesByScheme(t *testing.T) {
 	_, err = pool.HMAC(context.Background(), plugins.Key{URI: "not a uri"}, nil)
 	if !errors.Is(err, plugins.ErrInvalidKeyURI) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestOldProtocolIsWarnedAbout: a plugin built for protocol 1.1 still runs, with a warning
+// that says why to rebuild it; a current one gets none.
+func TestOldProtocolIsWarnedAbout(t *testing.T) {
+	t.Setenv("AWSKEEP_PLUGIN_ENV", "AWSKEEP_TEST_PLUGIN")
+	dir := installCrashy(t)
+	for _, tc := range []struct {
+		mode string
+		warn bool
+	}{{"protocol-1.1", true}, {"crashy", false}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Setenv("AWSKEEP_TEST_PLUGIN", tc.mode)
+			var logs strings.Builder
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			p, _, err := pluginhost.StartPath(context.Background(), filepath.Join(dir, "awskeep-plugin-crashy"), "crashy", logger, opts(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Close()
+			if got := strings.Contains(logs.String(), "does not check who connects to it; rebuild it"); got != tc.warn {
+				t.Fatalf("warned %v, want %v; log:\n%s", got, tc.warn, logs.String())
+			}
+		})
 	}
 }

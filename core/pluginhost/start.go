@@ -74,6 +74,11 @@ func StartPath(ctx context.Context, path, scheme string, logger *slog.Logger, op
 		p.Close()
 		return nil, plugins.Info{}, fmt.Errorf("plugin %s speaks protocol %q; this awskeep speaks 1.x", name, info.ProtocolVersion)
 	}
+	if _, minor, _ := strings.Cut(info.ProtocolVersion, "."); logger != nil && (minor == "0" || minor == "1") {
+		// Built before protocol 1.2, its side of the plugin channel admits any process of
+		// this user that reaches the socket (see plugins, channel_linux.go).
+		logger.Warn("plugin built for protocol "+info.ProtocolVersion+" does not check who connects to it; rebuild it against this awskeep's plugins module (1.2)", "plugin", name)
+	}
 	if scheme != "" && !slices.Contains(info.Schemes, scheme) {
 		p.Close()
 		return nil, plugins.Info{}, fmt.Errorf("plugin %s does not serve scheme %q (it serves %s)", path, scheme, strings.Join(info.Schemes, ", "))

@@ -8,7 +8,8 @@
 //
 //   - "okta": the Okta classic Authentication API (developer.okta.com, "Authentication
 //     API": POST /api/v1/authn, the transaction statuses, "Verify TOTP Factor"), then the
-//     AWS app's URL with ?sessionToken=. TOTP is the one MFA factor supported.
+//     AWS app's URL with ?sessionToken=. MFA by a TOTP factor, or an Okta Verify
+//     push when the account has no TOTP factor (see Okta).
 //   - "form": any IdP whose login is an HTML form (ADFS forms authentication, Shibboleth,
 //     Keycloak, SimpleSAMLphp...): the page is parsed as HTML (golang.org/x/net/html, never
 //     regular expressions), the login form filled and posted, intermediate auto-submit
