@@ -29,11 +29,26 @@ what it found and, for a failure, the fix:
   clock     the local clock is within 5 minutes of STS's Date header (SigV4 needs it)
   cache     the credential cache directory is private (0700, yours); it is not created
 
+For a SAML profile (awskeep_source = saml) three checks take the place of plugin and device,
+and none of them logs in at the identity provider:
+
+  idp       the host of awskeep_saml_url resolves and answers a HEAD of the URL (any status
+            counts; through the proxy and CA bundle a login uses; at most 10s)
+  password  the IdP password source can answer, never shown: file: is yours and 0600;
+            keyring: the awskeep-keyring helper (next to awskeep or on PATH) is writable only
+            by root or you, and the item is there (read and discarded: the helper has no
+            command that only tests for an item); conjur: the Conjur settings (awskeep_conjur_*
+            or CONJUR_*) are complete and Conjur accepts the login (the variable is not read);
+            prompt: a terminal is there to ask on
+  kerberos  the ticket cache holds an unexpired ticket-granting ticket (its principal is
+            shown) and the realm's KDC issues a ticket for the IdP's HTTP/<host>, which goes
+            to a listener of doctor's own, not to the IdP
+
 Each line starts with ok, FAIL or skip (a check whose prerequisite failed is skipped, with
 the reason). Without --profile and --key only the checks that need no key run, and the
 plugin check covers every installed plugin. doctor takes the same flags as
-credential-process, so every setting can be checked; --timeout bounds each of the device
-and STS checks, and --no-cache skips the cache check.
+credential-process, so every setting can be checked; --timeout bounds each check that
+does I/O (device, STS, password source, KDC), and --no-cache skips the cache check.
 
 Unlike the other commands, doctor prints its report on stdout even when a check fails: the
 report is its output. It then exits 1 with one line on stderr,

@@ -41,7 +41,8 @@ func (s Status) String() string {
 	return "unknown"
 }
 
-// Check names, in the order Run runs them.
+// Check names, in the order Run runs them. A SAML profile (awskeep_source = saml) has
+// CheckIdP, CheckPassword and CheckKerberos in place of CheckPlugin and CheckDevice.
 const (
 	// CheckConfig reads the config file and the profile.
 	CheckConfig = "config"
@@ -51,6 +52,14 @@ const (
 	CheckPlugin = "plugin"
 	// CheckDevice resolves the PIN and asks the device about the key, once.
 	CheckDevice = "device"
+	// CheckIdP resolves the IdP's host and sends a HEAD to its AWS app URL (SAML).
+	CheckIdP = "idp"
+	// CheckPassword checks the IdP password source without reading the password out
+	// (SAML okta and form).
+	CheckPassword = "password"
+	// CheckKerberos checks the ticket cache and that the realm's KDC answers (SAML
+	// kerberos).
+	CheckKerberos = "kerberos"
 	// CheckSTS sends one unsigned request to the STS endpoint.
 	CheckSTS = "sts"
 	// CheckClock compares the local clock with the Date of STS's answer.
@@ -91,16 +100,19 @@ type Input struct {
 	// Plugins says where plugins are and which checksums are pinned; its Getenv defaults
 	// to Getenv.
 	Plugins pluginhost.Options
-	// Prompter asks for a PIN that no setting gives; default the controlling terminal,
-	// which fails at once (prompt.ErrNoTerminal) when there is none.
+	// Prompter asks for a PIN that no setting gives (or the keyring files' password);
+	// default the controlling terminal, which fails at once (prompt.ErrNoTerminal) when
+	// there is none.
 	Prompter prompt.Prompter
 	// Logger receives the plugin's own log lines at debug level; nil discards them.
 	Logger *slog.Logger
-	// HTTPClient sends the probe to STS; default HTTPClient with the settings' CA bundle.
+	// HTTPClient sends the probes to STS and to the IdP; default HTTPClient with the
+	// settings' CA bundle.
 	HTTPClient *http.Client
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Timeout bounds each check that does I/O (the device, STS); default DefaultTimeout.
+	// Timeout bounds each check that does I/O (the device, STS, the password source, the
+	// KDC; the IdP at most IdPProbeTimeout); default DefaultTimeout.
 	Timeout time.Duration
 	// NoCache is --no-cache: the cache is not used, so its check is skipped.
 	NoCache bool
@@ -127,7 +139,8 @@ type state struct {
 }
 
 // Run runs every check in order and returns one Result per check: config, settings,
-// plugin, device, sts, clock, cache. It never fails as a whole: each problem is a Result.
+// plugin, device, sts, clock, cache; for a SAML profile config, settings, idp, password,
+// kerberos, sts, clock, cache. It never fails as a whole: each problem is a Result.
 func Run(ctx context.Context, in Input) []Result {
 	if in.Getenv == nil {
 		in.Getenv = os.Getenv
@@ -145,25 +158,44 @@ func Run(ctx context.Context, in Input) []Result {
 		in.Getuid = os.Getuid
 	}
 	s := &state{in: in, noKey: in.Profile == "" && in.Flags.Key == ""}
-	checks := []struct {
+	type check struct {
 		name string
 		run  func(context.Context) Result
-	}{
-		{CheckConfig, func(context.Context) Result { return s.checkConfig() }},
-		{CheckSettings, func(context.Context) Result { return s.checkSettings() }},
-		{CheckPlugin, func(context.Context) Result { return s.checkPlugin() }},
-		{CheckDevice, s.checkDevice},
-		{CheckSTS, s.checkSTS},
-		{CheckClock, func(context.Context) Result { return s.checkClock() }},
-		{CheckCache, func(context.Context) Result { return s.checkCache() }},
 	}
-	results := make([]Result, 0, len(checks))
-	for _, c := range checks {
-		r := c.run(ctx)
-		r.Name = c.name
-		results = append(results, r)
+	results := make([]Result, 0, 8)
+	runChecks := func(checks ...check) {
+		for _, c := range checks {
+			r := c.run(ctx)
+			r.Name = c.name
+			results = append(results, r)
+		}
 	}
+	runChecks(
+		check{CheckConfig, func(context.Context) Result { return s.checkConfig() }},
+		check{CheckSettings, func(context.Context) Result { return s.checkSettings() }},
+	)
+	// Which checks follow depends on the source, known once the profile is read.
+	if s.saml() {
+		runChecks(check{CheckIdP, s.checkIdP}, check{CheckPassword, s.checkPassword}, check{CheckKerberos, s.checkKerberos})
+	} else {
+		runChecks(check{CheckPlugin, func(context.Context) Result { return s.checkPlugin() }}, check{CheckDevice, s.checkDevice})
+	}
+	runChecks(
+		check{CheckSTS, s.checkSTS},
+		check{CheckClock, func(context.Context) Result { return s.checkClock() }},
+		check{CheckCache, func(context.Context) Result { return s.checkCache() }},
+	)
 	return results
+}
+
+// saml reports whether the profile is a SAML profile: by its settings, or, when they do not
+// resolve, by its awskeep_source, so that a broken SAML profile still gets the SAML checks
+// (skipped with the reason).
+func (s *state) saml() bool {
+	if s.settingsOK {
+		return s.settings.Source == engine.SourceSAML
+	}
+	return s.prof != nil && s.prof.Source == engine.SourceSAML
 }
 
 // Failed counts the results that failed.

@@ -95,6 +95,7 @@ func (w *world) installPlugin(scheme string, mode os.FileMode) string {
 // noTerminal is a Prompter with no terminal behind it.
 type noTerminal struct{}
 
+func (noTerminal) Available() error                               { return prompt.ErrNoTerminal }
 func (noTerminal) Secret(context.Context, string) (string, error) { return "", prompt.ErrNoTerminal }
 func (noTerminal) Line(context.Context, string) (string, error)   { return "", prompt.ErrNoTerminal }
 func (noTerminal) Choose(context.Context, string, []string) (int, error) {

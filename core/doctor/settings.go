@@ -23,6 +23,10 @@ func (s *state) checkSettings() Result {
 	if err != nil {
 		return fail(err.Error(), "correct the setting named there, in the profile or on the command line")
 	}
+	if settings.Source == engine.SourceSAML {
+		s.settings, s.settingsOK = settings, true
+		return ok("%s", samlSummary(settings))
+	}
 	u, err := keyuri.Parse(settings.Key)
 	if err != nil {
 		where := origin(settings, "key", "--key")

@@ -20,21 +20,10 @@ const samlMFASetting = "--mfa-code, or awskeep_mfa_process in the profile"
 // read until Retrieve.
 func newSAMLSource(s Settings, opts Options) (creds.Provider, error) {
 	var password secretsource.Source
-	if s.SAML.PasswordSource != "" {
-		conjur, err := conjurOptions(s, opts)
-		if err != nil {
+	if s.SAML.PasswordSource != "" { // kerberos has none
+		var err error
+		if password, err = SAMLPasswordSource(s, opts); err != nil {
 			return nil, err
-		}
-		password, err = secretsource.Parse(s.SAML.PasswordSource, secretsource.Options{
-			Getenv:   opts.Getenv,
-			Prompter: opts.Prompter,
-			Question: fmt.Sprintf("%s password for %s at %s", s.SAML.Provider, s.SAML.Username, hostOf(s.SAML.URL)),
-			Setting:  "awskeep_saml_password_source" + s.inProfile(),
-			Profile:  s.Profile,
-			Conjur:   conjur,
-		})
-		if err != nil {
-			return nil, creds.Wrap(creds.ClassConfig, s.where("saml-password_source"), err)
 		}
 	}
 	source := &samlsource.Provider{
@@ -64,6 +53,33 @@ func newSAMLSource(s Settings, opts Options) (creds.Provider, error) {
 		p.Kerberos.HTTPClient = httpClient
 		return p.Retrieve(ctx)
 	}), nil
+}
+
+// SAMLPasswordSource is the IdP password source of a SAML profile, as the SAML source reads
+// it (awskeep_saml_password_source, with the awskeep_conjur_* settings for conjur:).
+// Nothing is read or contacted; awskeep doctor passes it to secretsource.Check. Errors are
+// creds.ClassConfig and name the setting; a profile without a password source (kerberos)
+// is one.
+func SAMLPasswordSource(s Settings, opts Options) (secretsource.Source, error) {
+	if s.SAML.PasswordSource == "" {
+		return nil, creds.Wrap(creds.ClassConfig, "", fmt.Errorf("no awskeep_saml_password_source%s", s.inProfile()))
+	}
+	conjur, err := conjurOptions(s, opts)
+	if err != nil {
+		return nil, err
+	}
+	password, err := secretsource.Parse(s.SAML.PasswordSource, secretsource.Options{
+		Getenv:   opts.Getenv,
+		Prompter: opts.Prompter,
+		Question: fmt.Sprintf("%s password for %s at %s", s.SAML.Provider, s.SAML.Username, hostOf(s.SAML.URL)),
+		Setting:  "awskeep_saml_password_source" + s.inProfile(),
+		Profile:  s.Profile,
+		Conjur:   conjur,
+	})
+	if err != nil {
+		return nil, creds.Wrap(creds.ClassConfig, s.where("saml-password_source"), err)
+	}
+	return password, nil
 }
 
 // conjurOptions are the awskeep_conjur_* settings as package secretsource takes them, with
