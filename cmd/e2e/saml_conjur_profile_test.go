@@ -13,7 +13,7 @@ import (
 // settings, which win over CONJUR_* variables naming another Conjur; the API key comes
 // from the 0600 file awskeep_conjur_api_key_source names, and a key file others may read, or
 // an API key source awskeep refuses, fails in one line naming the setting, before Conjur or
-// STS is asked.
+// STS is asked. awskeep doctor checks such a profile without reading the password.
 func TestSAMLConjurProfileSettings(t *testing.T) {
 	const idpPassword = "okta-Pw-conjur-profile-e2e"
 	idp := samltest.Start(t, samltest.Options{Users: map[string]string{samlUserName: idpPassword}})
@@ -56,6 +56,36 @@ func TestSAMLConjurProfileSettings(t *testing.T) {
 		}
 		if n := decoy.Authentications(); n != 0 {
 			t.Fatalf("the Conjur of $CONJUR_APPLIANCE_URL saw %d logins: the profile should win", n)
+		}
+	})
+
+	t.Run("doctor", func(t *testing.T) {
+		reads := conjur.Retrievals()
+		r := su.runSAML(env, "doctor", "--profile", "conjur-profile")
+		mustSucceed(t, r, "doctor --profile conjur-profile")
+		t.Logf("the report:\n%s", r.stdout)
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		var names []string
+		for _, l := range lines {
+			f := strings.Fields(l)
+			if len(f) < 2 || (f[0] != "ok" && f[0] != "skip") {
+				t.Fatalf("not an ok or skip line: %q", l)
+			}
+			names = append(names, strings.TrimSuffix(f[1], ":"))
+		}
+		if got := strings.Join(names, " "); got != "config settings idp password kerberos sts clock cache" {
+			t.Fatalf("checks %q", got)
+		}
+		for _, w := range []string{"Conjur at " + conjur.URL + " accepted the login", "(awskeep_conjur_url)", "(awskeep_conjur_api_key_source)", "not read"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Fatalf("the report does not say %q", w)
+			}
+		}
+		if n := conjur.Retrievals() - reads; n != 0 {
+			t.Fatalf("doctor read %d Conjur variables", n)
+		}
+		if n := decoy.Authentications(); n != 0 {
+			t.Fatalf("doctor logged in to the Conjur of $CONJUR_APPLIANCE_URL %d times", n)
 		}
 	})
 
