@@ -96,7 +96,13 @@ func (f *credentialFlags) provider(e *env, pool *pluginhost.Pool) (engine.Settin
 // retrieve resolves the settings and returns the credentials, from the cache unless
 // --no-cache, within --timeout.
 func (f *credentialFlags) retrieve(ctx context.Context, e *env) (engine.Settings, creds.Credentials, error) {
-	s, p, err := f.provider(e, nil)
+	return f.retrieveWith(ctx, e, nil)
+}
+
+// retrieveWith is retrieve with the plugin kept warm in pool (nil: started and ended for
+// this call).
+func (f *credentialFlags) retrieveWith(ctx context.Context, e *env, pool *pluginhost.Pool) (engine.Settings, creds.Credentials, error) {
+	s, p, err := f.provider(e, pool)
 	if err != nil {
 		return s, creds.Credentials{}, err
 	}

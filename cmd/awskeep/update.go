@@ -11,6 +11,7 @@ import (
 
 	"github.com/awskeep/awskeep/core/credfile"
 	"github.com/awskeep/awskeep/core/creds"
+	"github.com/awskeep/awskeep/core/pluginhost"
 	"github.com/awskeep/awskeep/plugins"
 )
 
@@ -59,10 +60,17 @@ read them from there for the profile NAME.`,
 			if err != nil {
 				return creds.Wrap(creds.ClassConfig, "credentials file", err)
 			}
+			// A daemon keeps its plugin between refreshes: fresh credentials without a
+			// process start (the pool starts a new one if it has died).
+			var pool *pluginhost.Pool
+			if daemon {
+				pool = pluginhost.NewPool(e.logger, f.host.options(e))
+				defer pool.Close()
+			}
 			u := &updater{
 				path: path, section: name, now: e.now, after: time.After,
 				retrieve: func(ctx context.Context) (creds.Credentials, error) {
-					_, c, err := f.retrieve(ctx, e)
+					_, c, err := f.retrieveWith(ctx, e, pool)
 					return c, err
 				},
 				write: func(c creds.Credentials) error {

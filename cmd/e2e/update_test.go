@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -397,8 +398,8 @@ func TestUpdateDaemon(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := u.startUpdateDaemon(t, "--profile", "prod", "--credentials-profile", "other", "--endpoint-url", sts.URL)
-		// Watch the file: each refresh writes a new expiry.
-		seen := map[string]bool{}
+		// Watch the file: each refresh writes a new expiry; and the daemon's children.
+		seen, plugins := map[string]bool{}, map[int]bool{}
 		deadline := time.Now().Add(30 * time.Second)
 		for len(seen) < 3 && time.Now().Before(deadline) {
 			if data, err := os.ReadFile(path); err == nil {
@@ -411,10 +412,17 @@ func TestUpdateDaemon(t *testing.T) {
 					u.tokens = append(u.tokens, s["aws_secret_access_key"], s["aws_session_token"])
 				}
 			}
+			for _, pid := range childPids(t, d.cmd.Process.Pid) {
+				plugins[pid] = true
+			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		if len(seen) < 3 {
 			t.Fatalf("the daemon wrote %d different credentials in 30 s; stderr:\n%s", len(seen), d.stderr.String())
+		}
+		// The plugin stays warm: every refresh used the one plugin process.
+		if len(plugins) != 1 {
+			t.Fatalf("%d refreshes ran %d plugin processes (%v), want 1 kept between refreshes", len(seen), len(plugins), plugins)
 		}
 		if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
@@ -463,4 +471,23 @@ func TestUpdateDaemon(t *testing.T) {
 		u.checkNoSecrets(stderr, append(append([]string{}, u.secrets...), u.tokens...), "update --daemon")
 		t.Logf("stderr:\n%s", stderr)
 	})
+}
+
+// childPids lists the processes whose parent is pid (Linux: /proc/PID/task/*/children).
+func childPids(t *testing.T, pid int) []int {
+	t.Helper()
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var pids []int
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread ended
+		}
+		for _, field := range strings.Fields(string(data)) {
+			if n, err := strconv.Atoi(field); err == nil {
+				pids = append(pids, n)
+			}
+		}
+	}
+	return pids
 }
