@@ -3,6 +3,7 @@ package secretsource
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/awskeep/awskeep/core/prompt"
@@ -70,17 +71,11 @@ func (s *keyringSource) check(ctx context.Context) (string, error) {
 
 // check resolves the settings and logs in; the token is discarded, the variable not read.
 func (s *conjurSource) check(ctx context.Context) (string, error) {
-	cfg, err := s.config(ctx)
-	if err != nil {
-		return "", err
-	}
-	client, done, err := s.client(cfg)
-	if err != nil {
-		return "", err
-	}
-	defer done()
-	token, err := s.authenticate(ctx, client, cfg)
-	clear(token)
+	var cfg conjurConfig
+	err := s.login(ctx, func(c conjurConfig, _ *http.Client, _ []byte) error {
+		cfg = c
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}

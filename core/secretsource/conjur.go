@@ -194,21 +194,32 @@ type conjurConfig struct {
 
 // Secret logs in with the API key and reads the variable.
 func (s *conjurSource) Secret(ctx context.Context) (string, error) {
+	var value string
+	err := s.login(ctx, func(cfg conjurConfig, client *http.Client, token []byte) (err error) {
+		value, err = s.retrieve(ctx, client, cfg, token)
+		return err
+	})
+	return value, err
+}
+
+// login resolves the settings, logs in with the API key and calls then with the access
+// token, which is cleared after; Secret and Check differ only in what they do with it.
+func (s *conjurSource) login(ctx context.Context, then func(conjurConfig, *http.Client, []byte) error) error {
 	cfg, err := s.config(ctx)
 	if err != nil {
-		return "", err
+		return err
 	}
 	client, done, err := s.client(cfg)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer done()
 	token, err := s.authenticate(ctx, client, cfg)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer clear(token)
-	return s.retrieve(ctx, client, cfg, token)
+	return then(cfg, client, token)
 }
 
 // config resolves the settings against the environment and checks them; the API key,
