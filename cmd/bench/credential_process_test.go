@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/awskeep/awskeep/core/engine"
 )
 
 // cli is awskeep as the AWS CLI runs it: a fresh process per credential request.
@@ -141,8 +144,22 @@ func BenchmarkCredentialProcess(b *testing.B) {
 			timed(b, func() { c.run(b, "--no-cache") })
 		})
 	}
-	// Cold through a warm plugin (issue 14, part 3) belongs here once a long-lived host
-	// keeps one: scripts/bench.sh already has its row in the ratio table.
+	// Fresh credentials through a warm plugin, as long-lived hosts get them (serve, proxy,
+	// update --daemon, the Go API): AssumeRole signed by the device, no process started.
+	b.Run("pkcs11-softhsm-cold-warm-plugin", func(b *testing.B) {
+		key := openKey(b, alice.SecretAccessKey, engine.Settings{AccessKeyID: alice.AccessKeyID, Region: "us-east-1",
+			RoleARN: roleARN, RoleSessionName: "bench", EndpointURL: moto.URL}, false)
+		p := key.CredentialsProvider()
+		ctx := context.Background()
+		if _, err := p.Retrieve(ctx); err != nil { // the plugin starts here, once
+			b.Fatal(err)
+		}
+		timed(b, func() {
+			if _, err := p.Retrieve(ctx); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
 }
 
 // BenchmarkConcurrent32 starts 32 invocations at once, as parallel AWS CLI runs do, and

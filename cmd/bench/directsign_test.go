@@ -61,6 +61,13 @@ func BenchmarkDirectSign(b *testing.B) {
 // openBenchKey imports benchSecret into a fresh SoftHSM2 token and opens it with devicesign.
 func openBenchKey(b *testing.B, noCache bool) *devicesign.Key {
 	b.Helper()
+	return openKey(b, benchSecret, engine.Settings{AccessKeyID: benchAKID, Region: "us-east-1"}, noCache)
+}
+
+// openKey imports secret into a fresh SoftHSM2 token and opens it with devicesign for
+// settings s (its Key is the token's).
+func openKey(b *testing.B, secret string, s engine.Settings, noCache bool) *devicesign.Key {
+	b.Helper()
 	dev := softhsmDevice(b)
 	for _, kv := range dev.env { // the plugin inherits SOFTHSM2_CONF from this process
 		name, value, _ := strings.Cut(kv, "=")
@@ -69,7 +76,7 @@ func openBenchKey(b *testing.B, noCache bool) *devicesign.Key {
 	ctx := context.Background()
 	hostOpts := pluginhost.Options{Dir: pluginDir}
 	pool := pluginhost.NewPool(nil, hostOpts)
-	err := pool.ImportKey(ctx, dev.key, devicekey.Material(benchSecret), plugins.ImportOptions{Overwrite: true})
+	err := pool.ImportKey(ctx, dev.key, devicekey.Material(secret), plugins.ImportOptions{Overwrite: true})
 	pool.Close()
 	if err != nil {
 		b.Fatal(err)
@@ -80,7 +87,8 @@ func openBenchKey(b *testing.B, noCache bool) *devicesign.Key {
 		}
 		return ""
 	}
-	s, err := engine.Resolve(engine.Settings{Key: dev.key.URI, AccessKeyID: benchAKID, Region: "us-east-1"}, nil, getenv)
+	s.Key = dev.key.URI
+	s, err = engine.Resolve(s, nil, getenv)
 	if err != nil {
 		b.Fatal(err)
 	}
