@@ -50,7 +50,7 @@ lint: ## gofmt, go vet and staticcheck on every module.
 	done
 
 man: ## Write man pages for every awskeep command into man/.
-	@cd cmd && go run -tags mangen ./awskeep gen-man $(CURDIR)/man
+	@cd cmd && go run -tags mangen ./awskeep-full gen-man $(CURDIR)/man
 
 fmt: ## Format all Go code.
 	@gofmt -w $$(git ls-files '*.go')

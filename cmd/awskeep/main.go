@@ -1,26 +1,149 @@
-// Command awskeep keeps AWS secret access keys in hardware (PKCS#11 tokens, YubiHSM 2,
-// TPM 2.0) and hands short-lived credentials to the AWS CLI and SDKs through
-// credential_process. Run awskeep help for its commands; DESIGN.md has the contract.
+// Command awskeep is the front of awskeep: the program users and their ~/.aws/config run.
+// It answers a cached `awskeep credential-process --profile P` itself and runs the full
+// program, awskeep-full (installed next to it), in its place for everything else.
+//
+// A cache hit is the common case of credential_process: the AWS CLI and SDKs run it for
+// every command. The full program links the AWS SDK, gRPC, go-plugin and the SAML and
+// Kerberos libraries, whose initialisation costs more than the hit itself; this program
+// links the standard library and awskeep's cache reader only. How the two agree on which
+// cache entry an invocation may use is in package core/fastpath; the entry is read and
+// checked by package core/cache exactly as the full program reads it, and printed by
+// core/credproc as the full program prints it. A front that finds nothing to answer
+// changes nothing: the full program sees the same arguments, environment, terminal and
+// descriptors, under the same process id (execve).
 package main
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
+	"path/filepath"
+	"strconv"
 	"syscall"
 
+	"github.com/awskeep/awskeep/core/cache"
+	"github.com/awskeep/awskeep/core/credproc"
+	"github.com/awskeep/awskeep/core/fastpath"
 	"github.com/awskeep/awskeep/core/harden"
+	"github.com/awskeep/awskeep/plugins/trust"
 )
 
 func main() {
-	// Before anything holds a secret: no core dumps, no reading this process's memory.
+	// As the full program does first: the cached credentials this process may read must
+	// not end up in a core file or be read from its memory.
 	if err := harden.Process(); err != nil {
-		fmt.Fprintln(os.Stderr, "awskeep: "+err.Error())
-		os.Exit(exitFailure)
+		fail(err.Error())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], newEnv())
-	stop()
-	os.Exit(code)
+	args := os.Args[1:]
+	full, err := openFull()
+	if err != nil {
+		fail(err.Error())
+	}
+	env := os.Environ()
+	// AWSKEEP_LOG_LEVEL asks for the full program's account of what it does.
+	if fastpath.Routable(args) && os.Getenv("AWSKEEP_LOG_LEVEL") == "" {
+		env = answer(args, full.Name(), env)
+	}
+	err = execFull(full, args, env)
+	fail(fmt.Sprintf("run %s: %v; reinstall awskeep", full.Name(), err))
+}
+
+// answer prints the cached answer for args and exits, if there is one. Otherwise it takes
+// its turn among the fronts of the same invocation (fastpath.Turn): the first runs the
+// full program with the turn's lock, returned in env, and the others wait for that
+// program and answer from the cache it fills. Whatever goes wrong here leaves the answer
+// to the full program.
+func answer(args []string, full string, env []string) []string {
+	dir, err := cache.DirFrom(os.Getenv)
+	if err != nil {
+		return env
+	}
+	c, err := cache.Open(func(o *cache.Options) { o.Dir = dir })
+	if err != nil {
+		return env
+	}
+	fp, err := fastpath.Fingerprint(args, os.LookupEnv, full)
+	if err != nil {
+		return env
+	}
+	if out, ok := fromCache(c, fp); ok {
+		exitWith(out)
+	}
+	lock, leader, err := fastpath.Turn(context.Background(), c.Dir(), fp)
+	switch {
+	case err != nil:
+		return env
+	case leader:
+		kv, err := fastpath.Handoff(lock, fp)
+		if err != nil {
+			return env
+		}
+		return append(env, kv)
+	}
+	if out, ok := fromCache(c, fp); ok {
+		exitWith(out)
+	}
+	return env
+}
+
+// exitWith writes the answer and exits.
+func exitWith(out []byte) {
+	if _, err := os.Stdout.Write(out); err != nil {
+		fail("write credentials: " + err.Error())
+	}
+	os.Exit(0)
+}
+
+// fail prints one line and exits 1, as the full program does for a failure.
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "awskeep: "+msg)
+	os.Exit(1)
+}
+
+// fromCache returns the credential_process answer for fingerprint fp if the cache has a
+// route for it and the entry the route leads to is a hit.
+func fromCache(c *cache.Cache, fp string) ([]byte, bool) {
+	k, ok := c.GetRoute(fp)
+	if !ok {
+		return nil, false
+	}
+	cr, ok := c.Get(k)
+	if !ok {
+		return nil, false
+	}
+	out, err := credproc.Marshal(cr)
+	if err != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// openFull opens the full program next to this one (symlinks resolved), refusing it, as
+// plugins are refused, if anyone but root and the user could have written it or a
+// directory on the way to it.
+func openFull() (*os.File, error) {
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find this program's directory: %w", err)
+	}
+	path := filepath.Join(filepath.Dir(exe), fastpath.FullProgram)
+	f, err := trust.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("refusing %s (awskeep's full program): %w", path, err)
+	}
+	return f, nil
+}
+
+// execFull replaces this process with the full program, executing the file checked by
+// openFull through /proc/self/fd so that a file swapped in meanwhile cannot run; where
+// there is no /proc, by its name.
+func execFull(f *os.File, args, env []string) error {
+	path := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	if _, err := os.Stat(path); err != nil {
+		path = f.Name()
+	}
+	return syscall.Exec(path, append([]string{"awskeep"}, args...), env)
 }

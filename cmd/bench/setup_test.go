@@ -57,6 +57,7 @@ func setup() error {
 	const peers = "github.com/awskeep/awskeep/cmd/bench/testdata/peers/"
 	for _, b := range []struct{ out, pkg, cgo, tags string }{
 		{binDir + "/", "github.com/awskeep/awskeep/cmd/awskeep", "0", ""},
+		{binDir + "/", "github.com/awskeep/awskeep/cmd/awskeep-full", "0", ""},
 		{pluginDir + "/", "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example", "0", ""},
 		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11", "1", ""},
 		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm", "1", ""},

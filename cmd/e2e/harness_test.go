@@ -64,7 +64,8 @@ func setup(m *testing.M) (int, error) {
 	binDir, pluginDir = filepath.Join(tmp, "bin"), filepath.Join(tmp, "plugins")
 	awskeep = filepath.Join(binDir, "awskeep")
 	builds := []struct{ dir, pkg string }{
-		{binDir, "github.com/awskeep/awskeep/cmd/awskeep"},
+		{binDir, "github.com/awskeep/awskeep/cmd/awskeep"}, // the front
+		{binDir, "github.com/awskeep/awskeep/cmd/awskeep-full"},
 		{binDir, "github.com/awskeep/awskeep/core/cmd/awskeep-keyring"}, // next to awskeep, as installed
 		{pluginDir, "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11"},
 		{pluginDir, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example"},
@@ -72,7 +73,7 @@ func setup(m *testing.M) (int, error) {
 	}
 	for _, b := range builds {
 		cmd := exec.Command("go", "build", "-o", b.dir+"/", b.pkg)
-		if strings.HasSuffix(b.pkg, "cmd/awskeep") || strings.HasSuffix(b.pkg, "cmd/awskeep-keyring") {
+		if strings.HasSuffix(b.pkg, "cmd/awskeep") || strings.HasSuffix(b.pkg, "cmd/awskeep-full") || strings.HasSuffix(b.pkg, "cmd/awskeep-keyring") {
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // the host never links C
 		}
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -8,6 +8,6 @@
 // be asked at all; TTY then fails at once with ErrNoTerminal, and Required turns that into an
 // error naming the setting that would have answered the question.
 //
-// The engine and the commands in cmd/awskeep take a Prompter, so tests and later front ends
+// The engine and the commands in cmd/awskeep-full take a Prompter, so tests and later front ends
 // can answer for the user. Answers never appear in errors.
 package prompt

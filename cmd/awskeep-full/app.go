@@ -25,6 +25,21 @@ type env struct {
 	environ func() []string
 	now     func() time.Time
 	logger  *slog.Logger
+	// args is the command line run was given (without the program name).
+	args []string
+	// routeLock is the front's turn for this invocation (see main), released once
+	// credential-process has answered, or when the process ends.
+	routeLock *os.File
+}
+
+// lookupEnv is os.LookupEnv over e.environ.
+func (e *env) lookupEnv(name string) (string, bool) {
+	for _, kv := range e.environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 func newEnv() *env {
@@ -65,6 +80,7 @@ const (
 // run runs one command line and returns the exit status. On failure it prints exactly one
 // line, "awskeep: <what failed>: <why>", to stderr and nothing to stdout.
 func run(ctx context.Context, args []string, e *env) int {
+	e.args = args
 	root := newRootCommand(e)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// frontCopy copies the front (awskeep) and the full program (awskeep-full) into a
+// directory of the test's own, where it may break the full program without disturbing
+// other tests. It returns both paths.
+func frontCopy(t *testing.T) (front, full string) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"awskeep", "awskeep-full"} {
+		src, err := os.Open(filepath.Join(binDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(dst, src)
+		src.Close()
+		if err := errors.Join(err, dst.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "awskeep"), filepath.Join(dir, "awskeep-full")
+}
+
+func chmodT(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFront: awskeep is a small front that answers a cached credential-process --profile
+// itself, and runs awskeep-full, next to it, for everything else.
+func TestFront(t *testing.T) {
+	u := newUser(t)
+	u.importKey("prod", world.alice.SecretAccessKey)
+	front, full := frontCopy(t)
+	profile := func(session string) string {
+		return awskeepProfile("prod", u.keyURI("prod"), "awskeep_role_arn = "+world.roleARN,
+			"role_session_name = "+session, "endpoint_url = "+world.server.URL)
+	}
+	u.writeConfig(t, profile("front"))
+	args := []string{"credential-process", "--profile", "prod"}
+
+	first := u.exec(front, "", nil, args...)
+	mustSucceed(t, first, "the first credential-process")
+	routes, _ := filepath.Glob(filepath.Join(u.cacheDir(), "*.route"))
+	if len(routes) != 1 {
+		t.Fatalf("the full program left %d routes for the front, want 1", len(routes))
+	}
+
+	t.Run("a cache hit runs nothing but the front", func(t *testing.T) {
+		// With the full program not executable, only the front can answer.
+		chmodT(t, full, 0o644)
+		defer chmodT(t, full, 0o755)
+		r := u.exec(front, "", nil, args...)
+		mustSucceed(t, r, "credential-process from the cache")
+		if r.stdout != first.stdout {
+			t.Fatal("the front printed other credentials than the cache holds")
+		}
+		// Anything else goes to the full program, here unable to run: one line.
+		for _, other := range [][]string{
+			append(args, "--no-cache"),
+			{"credential-process", "--profile=prod"}, // other arguments, another fingerprint
+			{"version"},
+		} {
+			r := u.exec(front, "", nil, other...)
+			mustFailClearly(t, r, "run "+full, "reinstall awskeep")
+		}
+		r = u.exec(front, "", []string{"AWSKEEP_LOG_LEVEL=debug"}, args...)
+		mustFailClearly(t, r, "run "+full)
+	})
+
+	t.Run("AWSKEEP_LOG_LEVEL=debug: the full program answers and logs the hit", func(t *testing.T) {
+		before := stsCalls(t)
+		r := u.exec(front, "", []string{"AWSKEEP_LOG_LEVEL=debug"}, args...)
+		mustSucceed(t, r, "credential-process at debug level")
+		if r.stdout != first.stdout || !strings.Contains(r.stderr, "cache hit") || stsCalls(t) != before {
+			t.Fatalf("want the cached credentials and a logged hit; stderr:\n%s", r.stderr)
+		}
+	})
+
+	t.Run("a changed profile is not answered from the old route", func(t *testing.T) {
+		u.writeConfig(t, profile("front2"))
+		before := stsCalls(t)
+		r := u.exec(front, "", nil, args...)
+		mustSucceed(t, r, "credential-process after the profile changed")
+		if calls := stsCalls(t) - before; calls != 1 {
+			t.Fatalf("%d STS calls, want 1 for the new role session", calls)
+		}
+		if arn := callerARN(t, u.credentialProcessOutput(r.stdout)); !strings.Contains(arn, "assumed-role/deployer/front2") {
+			t.Fatalf("the credentials are %s, want the new session front2", arn)
+		}
+	})
+
+	t.Run("32 fronts at once make one STS call", func(t *testing.T) {
+		u.writeConfig(t, profile("front32"))
+		before := stsCalls(t)
+		const n = 32
+		results := make([]result, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = u.exec(front, "", nil, args...)
+			}()
+		}
+		wg.Wait()
+		for i, r := range results {
+			mustSucceed(t, r, "credential-process")
+			if r.stdout != results[0].stdout {
+				t.Fatalf("invocation %d printed other credentials than invocation 0", i)
+			}
+		}
+		if calls := stsCalls(t) - before; calls != 1 {
+			t.Fatalf("%d concurrent invocations made %d STS calls, want 1", n, calls)
+		}
+	})
+
+	t.Run("a full program others could change, or none, is refused in one line", func(t *testing.T) {
+		chmodT(t, full, 0o775)
+		r := u.exec(front, "", nil, args...)
+		chmodT(t, full, 0o755)
+		mustFailClearly(t, r, "refusing "+full, "writable by group or others")
+		if r.stdout != "" {
+			t.Fatal("the front answered although it refuses its full program")
+		}
+		if err := os.Rename(full, full+".away"); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Rename(full+".away", full)
+		mustFailClearly(t, u.exec(front, "", nil, args...), "refusing "+full)
+	})
+}
