@@ -45,12 +45,12 @@ Concurrent32/pkcs11-cold-shared-cache|32 awskeep cold at once, SoftHSM|Credentia
 
 # The phases of BenchmarkColdPhases (cmd/bench/phases_test.go), in order: metric | meaning.
 phases='
-phase1-host-start|exec to the start of the key provider: process start, Go runtime and package init, command line
-phase2-open-key|PIN, plugin lookup and checks, until go-plugin configures AutoMTLS
-phase3-host-cert-exec|host AutoMTLS key and certificate, exec of the plugin
-phase4-plugin-start|plugin start, init and certificate, until its handshake line
-phase5-tls-grpc-info|TLS, gRPC connection and Info
-phase6-device-sts|device HMAC (with the module load and login) and the STS round trip
+phase1-host-start|exec to the start of the key provider: the front, then the full program (process start, Go runtime and package init, command line)
+phase2-open-key-exec|PIN, plugin lookup and checks, exec of the plugin
+phase3-plugin-start|plugin start and init, until its handshake line
+phase4-grpc-info|gRPC connection on the peer-checked unix socket, and Info
+phase5-device|the first device HMAC (with the module load and login)
+phase6-sts|signing and the STS round trip
 phase7-plugin-close|waiting for the plugin to exit
 phase8-print-exit|after the plugin exited: print the credentials and exit
 printed|exec to the credentials on stdout

@@ -28,13 +28,13 @@ type logMark struct {
 }
 
 // logMarks are the lines the phases are cut at, in the order they are logged. The first
-// three come from go-plugin (forwarded by core/pluginhost), the others from the host
-// (core/devicekey).
+// two and the last come from go-plugin (forwarded by core/pluginhost), the others from the
+// host (core/devicekey).
 var logMarks = []logMark{
-	{"mtls", ": configuring client automatic mTLS"},
 	{"exec", ": waiting for RPC address"},
 	{"handshake", ": using plugin"},
 	{"started", ` msg="plugin started"`},
+	{"device", ` msg="device answered"`},
 	{"sts", ` msg="STS answered"`},
 	{"exited", `: plugin exited"`},
 }
@@ -119,18 +119,23 @@ var (
 // phases cut a cold run in order; scripts/bench.sh prints them under these names.
 var phases = []phase{
 	{"phase1-host-start", between(execStart, coldRun.retrieveStart)},
-	{"phase2-open-key", between(coldRun.retrieveStart, mark("mtls"))},
-	{"phase3-host-cert-exec", between(mark("mtls"), mark("exec"))},
-	{"phase4-plugin-start", between(mark("exec"), mark("handshake"))},
-	{"phase5-tls-grpc-info", between(mark("handshake"), mark("started"))},
-	{"phase6-device-sts", func(r coldRun) (time.Duration, bool) {
-		a, ok := r.log.elapsed["started"]
-		b, ok2 := r.log.elapsed["sts"]
-		return b - a, ok && ok2
-	}},
+	{"phase2-open-key-exec", between(coldRun.retrieveStart, mark("exec"))},
+	{"phase3-plugin-start", between(mark("exec"), mark("handshake"))},
+	{"phase4-grpc-info", between(mark("handshake"), mark("started"))},
+	{"phase5-device", elapsedBetween("started", "device")},
+	{"phase6-sts", elapsedBetween("device", "sts")},
 	{"phase7-plugin-close", between(mark("sts"), mark("exited"))},
 	{"phase8-print-exit", between(mark("exited"), exitAt)},
 	{"printed", between(execStart, stdoutAt)},
+}
+
+// elapsedBetween is the time between two host lines by their exact elapsed= attributes.
+func elapsedBetween(from, to string) func(coldRun) (time.Duration, bool) {
+	return func(r coldRun) (time.Duration, bool) {
+		a, ok := r.log.elapsed[from]
+		b, ok2 := r.log.elapsed[to]
+		return b - a, ok && ok2
+	}
 }
 
 // firstWrite is a writer that keeps what it is given and the time of the first write.
@@ -210,10 +215,10 @@ func reportPhases(b *testing.B, runs []coldRun) {
 
 func TestParseDebugLog(t *testing.T) {
 	// A cold run's stderr at debug level (pkcs11, 2026-11-30), shortened.
-	stderr := `time=2026-11-30T13:06:35.062Z level=DEBUG msg="2026-11-30T13:06:35.062Z [DEBUG] plugin.pkcs11: configuring client automatic mTLS" plugin=pkcs11
-time=2026-11-30T13:06:35.079Z level=DEBUG msg="2026-11-30T13:06:35.079Z [DEBUG] plugin.pkcs11: waiting for RPC address: plugin=/tmp/p/awskeep-plugin-pkcs11" plugin=pkcs11
+	stderr := `time=2026-11-30T13:06:35.079Z level=DEBUG msg="2026-11-30T13:06:35.079Z [DEBUG] plugin.pkcs11: waiting for RPC address: plugin=/tmp/p/awskeep-plugin-pkcs11" plugin=pkcs11
 time=2026-11-30T13:06:35.107Z level=DEBUG msg="2026-11-30T13:06:35.107Z [DEBUG] plugin.pkcs11: using plugin: version=1" plugin=pkcs11
 time=2026-11-30T13:06:35.126Z level=DEBUG msg="plugin started" plugin=pkcs11 elapsed=65.36297ms
+time=2026-11-30T13:06:35.161Z level=DEBUG msg="device answered" elapsed=100ms
 time=2026-11-30T13:06:35.191Z level=DEBUG msg="STS answered" operation="AssumeRole arn:aws:iam::123456789012:role/deployer" elapsed=129.577106ms
 time=2026-11-30T13:06:35.195Z level=DEBUG msg="2026-11-30T13:06:35.195Z [INFO]  plugin.pkcs11: plugin process exited: plugin=/tmp/p/awskeep-plugin-pkcs11 id=19197" plugin=pkcs11
 time=2026-11-30T13:06:35.196Z level=DEBUG msg="2026-11-30T13:06:35.196Z [DEBUG] plugin.pkcs11: plugin exited" plugin=pkcs11
@@ -229,15 +234,15 @@ time=2026-11-30T13:06:35.196Z level=DEBUG msg="2026-11-30T13:06:35.196Z [DEBUG] 
 	exec := at("000")
 	run := coldRun{log: parseDebugLog([]byte(stderr)), exec: exec, stdout: at("197"), exit: at("199")}
 	want := map[string]time.Duration{
-		"phase1-host-start":     126*time.Millisecond - 65362970*time.Nanosecond,
-		"phase2-open-key":       62*time.Millisecond - (126*time.Millisecond - 65362970*time.Nanosecond),
-		"phase3-host-cert-exec": 17 * time.Millisecond,
-		"phase4-plugin-start":   28 * time.Millisecond,
-		"phase5-tls-grpc-info":  19 * time.Millisecond,
-		"phase6-device-sts":     129577106*time.Nanosecond - 65362970*time.Nanosecond,
-		"phase7-plugin-close":   5 * time.Millisecond,
-		"phase8-print-exit":     3 * time.Millisecond,
-		"printed":               197 * time.Millisecond,
+		"phase1-host-start":    126*time.Millisecond - 65362970*time.Nanosecond,
+		"phase2-open-key-exec": 79*time.Millisecond - (126*time.Millisecond - 65362970*time.Nanosecond),
+		"phase3-plugin-start":  28 * time.Millisecond,
+		"phase4-grpc-info":     19 * time.Millisecond,
+		"phase5-device":        100*time.Millisecond - 65362970*time.Nanosecond,
+		"phase6-sts":           129577106*time.Nanosecond - 100*time.Millisecond,
+		"phase7-plugin-close":  5 * time.Millisecond,
+		"phase8-print-exit":    3 * time.Millisecond,
+		"printed":              197 * time.Millisecond,
 	}
 	for _, p := range phases {
 		got, ok := p.span(run)

@@ -91,6 +91,7 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 		log.Debug("plugin started", "plugin", d.Name(), "elapsed", now().Sub(start))
 		deriver = d.Deriver()
 	}
+	deriver = loggedDeriver(deriver, log, now, start)
 
 	var code string
 	var err error
@@ -125,4 +126,14 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 	}
 	log.Debug("STS answered", "operation", op, "elapsed", now().Sub(start))
 	return out, err
+}
+
+// loggedDeriver logs, at debug level, when the device has answered for kDate and how long
+// after start (the cold path's phases: cmd/bench).
+func loggedDeriver(d sigv4.Deriver, log *slog.Logger, now func() time.Time, start time.Time) sigv4.Deriver {
+	return sigv4.DeriverFunc(func(ctx context.Context, date string) ([]byte, error) {
+		k, err := d.DeriveDateKey(ctx, date)
+		log.Debug("device answered", "elapsed", now().Sub(start))
+		return k, err
+	})
 }
