@@ -14,7 +14,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,7 +68,7 @@ func answer(args []string, full string, env []string) []string {
 	if out, ok := fromCache(c, fp); ok {
 		exitWith(out)
 	}
-	lock, leader, err := fastpath.Turn(context.Background(), c.Dir(), fp)
+	lock, leader, err := fastpath.Turn(c.Dir(), fp)
 	switch {
 	case err != nil:
 		return env

@@ -1,7 +1,6 @@
 package fastpath
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,21 +27,17 @@ const EnvRouteLock = "AWSKEEP_ROUTE_LOCK"
 // WaitLimit bounds a front's wait for the full program of another front.
 const WaitLimit = time.Minute
 
-// Turn waits for the fingerprint's lock in dir. leader reports that it was free at once:
-// the caller holds it and passes it on with Handoff. Otherwise another front's full
-// program held it; it has finished (or WaitLimit has passed), the lock is released again
-// and the caller looks in the cache.
-func Turn(ctx context.Context, dir, fingerprint string) (lock *os.File, leader bool, err error) {
-	waited := false
-	f, err := flock.Lock(ctx, lockPath(dir, fingerprint), flock.Options{Timeout: WaitLimit, Busy: func() { waited = true }})
-	if err != nil {
-		return nil, false, err
+// Turn takes the fingerprint's lock in dir if it is free: leader reports that the caller
+// holds it and passes it on with Handoff. Otherwise another front's full program holds it;
+// Turn waits, at most WaitLimit, until it is released (every waiter wakes at once, see
+// flock.WaitUnlocked) and the caller looks in the cache.
+func Turn(dir, fingerprint string) (lock *os.File, leader bool, err error) {
+	path := lockPath(dir, fingerprint)
+	lock, leader, err = flock.TryLock(path)
+	if err != nil || leader {
+		return lock, leader, err
 	}
-	if waited {
-		flock.Unlock(f)
-		return nil, false, nil
-	}
-	return f, true, nil
+	return nil, false, flock.WaitUnlocked(path, WaitLimit)
 }
 
 func lockPath(dir, fingerprint string) string { return filepath.Join(dir, fingerprint+".lock") }

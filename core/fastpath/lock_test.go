@@ -1,7 +1,6 @@
 package fastpath
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,14 +15,13 @@ const testFP = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 // released and is then told to look in the cache, not to lead.
 func TestTurn(t *testing.T) {
 	dir := t.TempDir()
-	ctx := context.Background()
-	lock, leader, err := Turn(ctx, dir, testFP)
+	lock, leader, err := Turn(dir, testFP)
 	if err != nil || !leader {
 		t.Fatalf("first Turn: leader %v, %v", leader, err)
 	}
 	done := make(chan bool, 1)
 	go func() {
-		_, leader, err := Turn(ctx, dir, testFP)
+		_, leader, err := Turn(dir, testFP)
 		if err != nil {
 			t.Error(err)
 		}
@@ -45,7 +43,7 @@ func TestTurn(t *testing.T) {
 		t.Fatal("the second Turn did not return after the lock was released")
 	}
 	// Free again: the next one leads.
-	lock, leader, err = Turn(ctx, dir, testFP)
+	lock, leader, err = Turn(dir, testFP)
 	if err != nil || !leader {
 		t.Fatalf("third Turn: leader %v, %v", leader, err)
 	}
@@ -54,7 +52,7 @@ func TestTurn(t *testing.T) {
 
 func TestHandoffAndInherited(t *testing.T) {
 	dir := t.TempDir()
-	lock, _, err := Turn(context.Background(), dir, testFP)
+	lock, _, err := Turn(dir, testFP)
 	if err != nil {
 		t.Fatal(err)
 	}

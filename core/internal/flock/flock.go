@@ -103,3 +103,58 @@ func Unlock(f *os.File) {
 	_ = unlock(f)
 	_ = f.Close()
 }
+
+// TryLock takes path's exclusive lock if it is free, without waiting: held reports whether
+// it did. Release it with Unlock.
+func TryLock(path string) (f *os.File, held bool, err error) {
+	if f, err = openLockFile(path); err != nil {
+		return nil, false, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, false, ErrNotRegular
+	}
+	busy, err := tryLock(f)
+	if err != nil || busy {
+		f.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("flock: %w", err)
+		}
+		return nil, false, nil
+	}
+	return f, true, nil
+}
+
+// WaitUnlocked waits, at most timeout, until no one holds the exclusive lock on path, and
+// returns without holding anything. Unlike Lock it does not poll: it blocks in flock(2) for
+// a shared lock, so that every waiter wakes the moment the holder releases (all of them
+// at once: shared locks do not exclude each other), then lets go. On timeout the wait is
+// abandoned to a goroutine that ends when the lock is released; a process that moves on
+// (a front that executes the full program) does not mind.
+func WaitUnlocked(path string, timeout time.Duration) error {
+	f, err := openLockFile(path)
+	if err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return ErrNotRegular
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := waitShared(f)
+		f.Close()
+		done <- err
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("flock: %w", err)
+		}
+		return nil
+	case <-t.C:
+		return ErrTimeout
+	}
+}

@@ -81,3 +81,44 @@ func TestRefusesWhatIsNotAFile(t *testing.T) {
 		t.Fatal("the link's target was created")
 	}
 }
+
+func TestTryLockAndWaitUnlocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	f, held, err := TryLock(path)
+	if err != nil || !held {
+		t.Fatalf("TryLock on a free lock: held %v, %v", held, err)
+	}
+	if g, held, err := TryLock(path); err != nil || held || g != nil {
+		t.Fatalf("TryLock on a held lock: held %v, %v", held, err)
+	}
+	if err := WaitUnlocked(path, 50*time.Millisecond); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("WaitUnlocked while held: %v, want ErrTimeout", err)
+	}
+	waiters := make(chan error, 3)
+	for range 3 {
+		go func() { waiters <- WaitUnlocked(path, 10*time.Second) }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-waiters:
+		t.Fatalf("a waiter returned while the lock was held: %v", err)
+	default:
+	}
+	Unlock(f)
+	for range 3 {
+		select {
+		case err := <-waiters:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a waiter did not wake when the lock was released")
+		}
+	}
+	// Nobody holds it now: the waiters let go.
+	if f, held, err := TryLock(path); err != nil || !held {
+		t.Fatalf("TryLock after the waiters: held %v, %v", held, err)
+	} else {
+		Unlock(f)
+	}
+}

@@ -34,3 +34,17 @@ func tryLock(f *os.File) (busy bool, err error) {
 }
 
 func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+
+// waitShared blocks until it gets a shared flock on f, then releases it.
+func waitShared(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return unlock(f)
+	}
+}
