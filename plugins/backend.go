@@ -101,9 +101,29 @@ type Info struct {
 // Capability names for Info.Capabilities.
 const (
 	// CapabilityNonExtractable says DescribeKey reports the device's own extractable and
-	// sensitive flags (as opposed to a software store that cannot enforce them).
+	// sensitive flags (as opposed to a software store that cannot enforce them). The
+	// conformance kit then demands Extractable false and Sensitive true of every imported
+	// key. A backend declares at most one of CapabilityNonExtractable and
+	// CapabilitySoftwareWrapped.
 	CapabilityNonExtractable = "non-extractable"
-	// CapabilityPIN says keys are protected by a PIN or password that the backend checks.
+	// CapabilitySoftwareWrapped says the key is kept encrypted (for example a Tink keyset
+	// wrapped by a KMS key) and decrypted into the plugin's memory to compute HMACs. Anyone
+	// with the stored file and access to the wrapping key can recover the key value, so it
+	// is extractable in the contract's sense and weaker than a device; its value is that the
+	// file alone is useless. A backend that declares it reports every key honestly:
+	// DescribeKey says Extractable true and Sensitive false (the conformance kit checks
+	// both), and Attributes may name the wrapping key. Hosts accept such keys but say what
+	// they are.
+	CapabilitySoftwareWrapped = "software-wrapped"
+	// CapabilityPIN says keys are protected by a PIN or password that the backend checks
+	// (a token's user PIN, a TPM object's auth value, a YubiHSM authentication key's
+	// password, a Vault token). It is informational: the host does not read it. The host
+	// resolves a PIN for every key, whether or not the backend declares it (pin-source,
+	// pin-value, $AWSKEEP_PIN, then a prompt; a key without a PIN says so with an empty
+	// pin-value= in its URI), sends it in Key.PIN, and never retries one the backend
+	// refused. A backend that declares it returns ErrPINIncorrect for a wrong PIN (the
+	// conformance kit checks this when Config.WrongPIN is set) and ErrPINLocked once the
+	// device stops accepting tries. A backend without PINs ignores Key.PIN.
 	CapabilityPIN = "pin"
 )
 
@@ -123,7 +143,8 @@ type KeyDescription struct {
 	// Algorithm is AlgorithmHMACSHA256 for keys awskeep imported.
 	Algorithm string
 	// Extractable reports whether the device would let the key value out (in clear or
-	// wrapped). awskeep keys must report false.
+	// wrapped). awskeep keys must report false, except on a backend that declares
+	// CapabilitySoftwareWrapped, whose keys must report true.
 	Extractable bool
 	// Sensitive reports whether the device refuses to reveal the key value in clear.
 	Sensitive bool

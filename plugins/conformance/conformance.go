@@ -226,20 +226,40 @@ func (k *kit) describe(t *testing.T) {
 	}
 }
 
+// nonExtractable holds each imported key to what the backend claims about its storage:
+// a device (CapabilityNonExtractable) reports Extractable false and Sensitive true; a
+// software-wrapped store (CapabilitySoftwareWrapped) reports honestly that the key can be
+// recovered, Extractable true and Sensitive false; any other backend reports Extractable
+// false, the contract's own promise that no operation exports a key.
 func (k *kit) nonExtractable(t *testing.T) {
 	info, err := k.cfg.Backend.Info(k.ctx(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	device := slices.Contains(info.Capabilities, plugins.CapabilityNonExtractable)
+	wrapped := slices.Contains(info.Capabilities, plugins.CapabilitySoftwareWrapped)
+	if device && wrapped {
+		t.Fatalf("Info.Capabilities = %v claims both %q and %q: a key is either held by a device or decrypted into the plugin's memory",
+			info.Capabilities, plugins.CapabilityNonExtractable, plugins.CapabilitySoftwareWrapped)
 	}
 	key, _ := k.imported(t)
 	d, err := k.cfg.Backend.DescribeKey(k.ctx(t), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Extractable {
-		t.Fatal("an imported key reports Extractable true; awskeep keys must never leave the device")
+	if wrapped {
+		if !d.Extractable || d.Sensitive {
+			t.Fatalf("backend claims %q but DescribeKey reports Extractable %v, Sensitive %v: a key decrypted into the plugin's memory is recoverable by anyone with its file and the wrapping key; report Extractable true and Sensitive false",
+				plugins.CapabilitySoftwareWrapped, d.Extractable, d.Sensitive)
+		}
+		t.Logf("backend %q declares %q: the key is extractable by whoever has its file and the wrapping key, and the description says so",
+			info.Name, plugins.CapabilitySoftwareWrapped)
+		return
 	}
-	if !slices.Contains(info.Capabilities, plugins.CapabilityNonExtractable) {
+	if d.Extractable {
+		t.Fatalf("an imported key reports Extractable true; awskeep keys must never leave the device (a backend that keeps keys encrypted and decrypts them in memory declares plugins.CapabilitySoftwareWrapped)")
+	}
+	if !device {
 		t.Logf("backend %q does not claim %q: only the contract's own promise (no operation exports a key) is checked",
 			info.Name, plugins.CapabilityNonExtractable)
 		return
