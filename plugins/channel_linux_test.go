@@ -3,7 +3,6 @@ package plugins_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,29 +106,10 @@ func TestChannelAdmitsOnlyItsHost(t *testing.T) {
 			}
 		}
 		exe := filepath.Join(exeDir, "stranger")
-		copyExecutable(t, os.Args[0], exe)
+		copyBinary(t, exe, 0o755)
 		got := runStranger(t, exe, addr.String(), &syscall.Credential{Uid: 65534, Gid: 65534})
 		if !strings.HasPrefix(got, "refused:") || !strings.Contains(got, "permission denied") {
 			t.Fatalf("user nobody got: %s", got)
 		}
 	})
-}
-
-func copyExecutable(t *testing.T, from, to string) {
-	t.Helper()
-	src, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -50,20 +50,18 @@ func (u *user) cachedArgs() []string {
 		"--endpoint-url", world.server.URL, "--role-arn", world.roleARN, "--role-session-name", "cached"}
 }
 
-// TestConcurrentInvocationsMakeOneSTSCall starts 32 credential-process runs at once, as
-// parallel AWS CLI commands do: one calls STS, the others wait for its cache entry.
-func TestConcurrentInvocationsMakeOneSTSCall(t *testing.T) {
-	u := newUser(t)
-	u.importKey("prod", world.alice.SecretAccessKey)
+// oneSTSCallFor starts n invocations of run at once, as parallel AWS CLI commands do, and
+// checks that they all print the same credentials, got with exactly one STS call.
+func oneSTSCallFor(t *testing.T, n int, run func() result) []result {
+	t.Helper()
 	before := stsCalls(t)
-	const n = 32
 	results := make([]result, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = u.run("", nil, u.cachedArgs()...)
+			results[i] = run()
 		}()
 	}
 	wg.Wait()
@@ -76,6 +74,15 @@ func TestConcurrentInvocationsMakeOneSTSCall(t *testing.T) {
 	if calls := stsCalls(t) - before; calls != 1 {
 		t.Fatalf("%d concurrent invocations made %d STS calls, want 1", n, calls)
 	}
+	return results
+}
+
+// TestConcurrentInvocationsMakeOneSTSCall starts 32 credential-process runs at once, as
+// parallel AWS CLI commands do: one calls STS, the others wait for its cache entry.
+func TestConcurrentInvocationsMakeOneSTSCall(t *testing.T) {
+	u := newUser(t)
+	u.importKey("prod", world.alice.SecretAccessKey)
+	results := oneSTSCallFor(t, 32, func() result { return u.run("", nil, u.cachedArgs()...) })
 	out := u.credentialProcessOutput(results[0].stdout)
 	if !strings.Contains(callerARN(t, out), "assumed-role/deployer/cached") {
 		t.Fatal("the cached credentials do not work")

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -107,27 +106,7 @@ func TestFront(t *testing.T) {
 
 	t.Run("32 fronts at once make one STS call", func(t *testing.T) {
 		u.writeConfig(t, profile("front32"))
-		before := stsCalls(t)
-		const n = 32
-		results := make([]result, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[i] = u.exec(front, "", nil, args...)
-			}()
-		}
-		wg.Wait()
-		for i, r := range results {
-			mustSucceed(t, r, "credential-process")
-			if r.stdout != results[0].stdout {
-				t.Fatalf("invocation %d printed other credentials than invocation 0", i)
-			}
-		}
-		if calls := stsCalls(t) - before; calls != 1 {
-			t.Fatalf("%d concurrent invocations made %d STS calls, want 1", n, calls)
-		}
+		oneSTSCallFor(t, 32, func() result { return u.exec(front, "", nil, args...) })
 	})
 
 	t.Run("a full program others could change, or none, is refused in one line", func(t *testing.T) {
