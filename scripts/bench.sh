@@ -85,7 +85,7 @@ printed|exec to the credentials on stdout
 	echo
 	echo "Sign: one SigV4 signature of an STS AssumeRole POST. PluginHMAC: one HMAC over an 8-byte date from"
 	echo "the host through gRPC to the plugin and its device. PluginLaunch: exec to first answer (handshake,"
-	echo "AutoMTLS, Info). CredentialProcess: wall time of one \`awskeep credential-process\` against moto on"
+	echo "peer-checked unix socket, Info). CredentialProcess: wall time of one \`awskeep credential-process\` against moto on"
 	echo "loopback (cold: --no-cache, so plugin start, device login, HMAC and STS; AssumeRole unless"
 	echo "session-token; pkcs11-warm-cache-hit-profile: a hit through --profile and ~/.aws/config), next to"
 	echo "reference programs run the same way: a shell stub and a Go hello world that print static JSON, a"
@@ -131,8 +131,8 @@ printed|exec to the credentials on stdout
 	echo "## Cold path phases"
 	echo
 	echo "ColdPhases: a cold \`awskeep credential-process --no-cache\` (AssumeRole) at debug level, cut at the"
-	echo "lines of its log: go-plugin's \"configuring client automatic mTLS\", \"waiting for RPC address\","
-	echo "\"using plugin\" and \"plugin exited\", the host's \"plugin started\" and \"STS answered\" (their"
+	echo "lines of its log: go-plugin's \"waiting for RPC address\", \"using plugin\" and \"plugin exited\","
+	echo "the host's \"plugin started\", \"device answered\" and \"STS answered\" (their"
 	echo "elapsed= is exact), and this process's clock at exec, first byte on stdout and exit. Log times have"
 	echo "millisecond resolution. Medians per phase, so they need not add up to the median wall time."
 	echo

@@ -75,8 +75,8 @@ func BenchmarkPluginHMAC(b *testing.B) {
 	}
 }
 
-// BenchmarkPluginLaunch is plugin start to first answer: exec, go-plugin handshake with
-// AutoMTLS, gRPC connection, Info.
+// BenchmarkPluginLaunch is plugin start to first answer: exec, go-plugin handshake, gRPC
+// connection on the peer-checked unix socket (AutoMTLS where there is no SO_PEERCRED), Info.
 func BenchmarkPluginLaunch(b *testing.B) {
 	for _, name := range []string{"example", "pkcs11"} {
 		b.Run(name, func(b *testing.B) {
