@@ -51,7 +51,7 @@ func (b *Backend) Info(context.Context) (plugins.Info, error) {
 		Name:            "example",
 		Version:         Version,
 		ProtocolVersion: plugins.ProtocolVersion,
-		Schemes:         []string{"example"},
+		Schemes:         []string{Scheme},
 		Capabilities:    []string{plugins.CapabilityPIN},
 	}, nil
 }
@@ -170,18 +170,26 @@ func (b *Backend) DeleteKey(ctx context.Context, k plugins.Key) error {
 	return nil
 }
 
-// keyName finds the key's name in an example: URI.
+// Scheme is the key URI scheme the example backend serves.
+const Scheme = "example"
+
+// The schema makes keyuri.Parse check example URIs: one path attribute, name, required;
+// no query attributes but the PIN's. A backend registers its schema once, at init, and
+// then reads attributes without checking them again.
+func init() {
+	keyuri.Register(Scheme, keyuri.Schema{
+		Path:     []string{"name"},
+		Query:    []string{},
+		Required: []string{"name"},
+	})
+}
+
+// keyName finds the key's name in an example: URI. keyuri checked it against the schema.
 func keyName(uri string) (string, error) {
-	u, err := keyuri.Parse(uri)
+	u, err := keyuri.ParseFor(Scheme, uri)
 	if err != nil {
 		return "", fmt.Errorf("example: %w", err)
 	}
-	if u.Scheme != "example" {
-		return "", fmt.Errorf("example: scheme %q is not served here: %w", u.Scheme, plugins.ErrInvalidKeyURI)
-	}
-	name, ok := u.PathAttr("name")
-	if !ok || name == "" {
-		return "", fmt.Errorf("example: URI %s has no name= attribute: %w", u, plugins.ErrInvalidKeyURI)
-	}
+	name, _ := u.PathAttr("name")
 	return name, nil
 }

@@ -83,3 +83,28 @@ func TestLockAfterThreeWrongPINs(t *testing.T) {
 		t.Fatalf("after 3 wrong PINs: %v, want ErrPINLocked", err)
 	}
 }
+
+// TestSchemaChecksURIs checks that the example's registered keyuri schema refuses bad URIs
+// in the plugin process, where the host (which links no backend) would have let them pass.
+func TestSchemaChecksURIs(t *testing.T) {
+	bin := conformance.BuildPlugin(t, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example")
+	for _, b := range []struct {
+		name    string
+		backend plugins.Backend
+	}{{"in process", example.New()}, {"plugin", conformance.LaunchPlugin(t, bin)}} {
+		for _, tc := range []struct{ uri, want string }{
+			{"example:name=a;zone=b", `unknown path attribute "zone" (known: name)`},
+			{"example:name=a?module-path=/x.so", `unknown query attribute "module-path" (known: pin-source, pin-value)`},
+			{"example:?pin-value=", "example: name= is required"},
+			{"example:name=", "example: name= is empty"},
+			{"pkcs11:object=a", `scheme "pkcs11" is not served here (this backend serves example:)`},
+		} {
+			t.Run(b.name+"/"+tc.uri, func(t *testing.T) {
+				_, err := b.backend.HMAC(context.Background(), plugins.Key{URI: tc.uri}, []byte("20150830"))
+				if !errors.Is(err, plugins.ErrInvalidKeyURI) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("HMAC(%s) = %v, want ErrInvalidKeyURI saying %q", tc.uri, err, tc.want)
+				}
+			})
+		}
+	}
+}

@@ -19,6 +19,8 @@ func FuzzRoundTrip(f *testing.F) {
 		"tpm:file=/etc/awskeep/prod.tss2.pem",
 		"yubihsm:object-id=0x0010?connector=http://127.0.0.1:12345&auth-key-id=1",
 		"example:name=a%3Bb?q=%26",
+		"sealed:file=/etc/awskeep/a%3Bb.sealed;slot=2?addr=https://kms:1&mode=kwp&pin-value=x",
+		"sealed-noquery:name=%2F?pin-source=/p",
 	} {
 		f.Add(s)
 	}

@@ -69,6 +69,20 @@ func Parse(s string) (*URI, error) {
 	return u, nil
 }
 
+// ParseFor parses s as Parse does and requires its scheme to be scheme (lower case): what a
+// backend that serves one scheme calls first in each method. A URI of another scheme is an
+// error wrapping plugins.ErrInvalidKeyURI that names both schemes.
+func ParseFor(scheme, s string) (*URI, error) {
+	u, err := Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != scheme {
+		return nil, invalid(fmt.Sprintf("scheme %q is not served here (this backend serves %s:)", u.Scheme, scheme))
+	}
+	return u, nil
+}
+
 func parseAttrs(s, sep string, allowed func(byte) bool, where string) ([]Attr, error) {
 	if s == "" {
 		return nil, nil

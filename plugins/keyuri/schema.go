@@ -1,56 +1,140 @@
 package keyuri
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/awskeep/awskeep/plugins"
 )
 
-// schema is what a scheme allows. Schemes without one accept any attribute names.
-type schema struct {
-	pathChar func(byte) bool
-	path     []string // known path attributes; nil: any
-	query    []string // known query attributes; nil: any
-	check    func(*URI) error
+// Schema is the attribute vocabulary of one key URI scheme: which attribute names it knows
+// and what else a URI of the scheme must satisfy. A backend registers its schema with
+// Register so that Parse validates its URIs (in the plugin, and in any host that links the
+// backend's package) and the backend reads attributes without checking them again.
+//
+// pin-source and pin-value are always allowed (the host resolves them), as are vendor
+// attributes whose name starts with "x-" (RFC 7512 section 2.3). Outside pkcs11 a path value
+// may hold a raw "/", so that file names read naturally.
+type Schema struct {
+	// Path lists the path attributes the scheme knows (the ones that name the key). Nil
+	// accepts any name; an empty, non-nil slice accepts none.
+	Path []string
+	// Query lists the query attributes the scheme knows (the ones that say how to reach the
+	// key: an address, a device, a mount). Nil accepts any name; an empty, non-nil slice
+	// accepts only pin-source and pin-value.
+	Query []string
+	// Required lists path attributes that every URI of the scheme must have, with a
+	// non-empty value; Parse says "SCHEME: NAME= is required" otherwise.
+	Required []string
+	// Check, if set, validates a URI that passed the checks above: value syntax, attributes
+	// that exclude each other. It returns a plain error saying what is wrong (no contract
+	// sentinel); Parse returns it as the text of an error wrapping plugins.ErrInvalidKeyURI.
+	// An error that already wraps ErrInvalidKeyURI is returned unchanged.
+	Check func(*URI) error
 }
 
-var schemas = map[string]schema{
-	// RFC 7512 section 2.3.
-	"pkcs11": {
-		pathChar: isPathChar,
-		path: []string{"token", "manufacturer", "serial", "model", "library-manufacturer",
+// schema is a registered Schema with the characters its path values may hold unencoded.
+type schema struct {
+	Schema
+	scheme   string
+	pathChar func(byte) bool
+}
+
+var (
+	schemasMu sync.RWMutex
+	schemas   = map[string]schema{}
+)
+
+func init() {
+	// RFC 7512 section 2.3; a path value percent-encodes "/".
+	register("pkcs11", isPathChar, Schema{
+		Path: []string{"token", "manufacturer", "serial", "model", "library-manufacturer",
 			"library-description", "library-version", "object", "type", "id",
 			"slot-description", "slot-manufacturer", "slot-id"},
-		query: []string{PINSource, PINValue, "module-name", "module-path"},
-		check: checkPKCS11,
-	},
-	"tpm": {
-		pathChar: isLoosePathChar,
-		path:     []string{"handle", "file"},
-		query:    []string{PINSource, PINValue, "device", "pcrs"},
-		check:    checkTPM,
-	},
-	"yubihsm": {
-		pathChar: isLoosePathChar,
-		path:     []string{"object-id"},
-		query:    []string{PINSource, PINValue, "connector", "auth-key-id", "label", "domains"},
-		check:    checkYubiHSM,
-	},
+		Query: []string{"module-name", "module-path"},
+		Check: checkPKCS11,
+	})
+	register("tpm", isLoosePathChar, Schema{
+		Path:  []string{"handle", "file"},
+		Query: []string{"device", "pcrs"},
+		Check: checkTPM,
+	})
+	register("yubihsm", isLoosePathChar, Schema{
+		Path:     []string{"object-id"},
+		Query:    []string{"connector", "auth-key-id", "label", "domains"},
+		Required: []string{"object-id"},
+		Check:    checkYubiHSM,
+	})
 }
 
+// Register makes Parse validate URIs of scheme (lower case, RFC 3986 section 3.1) against
+// s. A backend calls it once, from an init function or a package-level variable of the
+// package that serves the scheme, so that the schema is in place before any URI is parsed:
+//
+//	func init() {
+//		keyuri.Register("vault", keyuri.Schema{
+//			Path:     []string{"key"},
+//			Query:    []string{"addr", "mount", "namespace"},
+//			Required: []string{"key"},
+//		})
+//	}
+//
+// Like database/sql.Register it panics when scheme is malformed or already registered
+// (pkcs11, tpm and yubihsm are registered by this package): both are programming errors
+// that every test of the backend would hit.
+func Register(scheme string, s Schema) {
+	if !validScheme(scheme) {
+		panic(fmt.Sprintf("keyuri: Register of malformed scheme %q (want lower case, e.g. \"vault\")", scheme))
+	}
+	register(scheme, isLoosePathChar, s)
+}
+
+func register(scheme string, pathChar func(byte) bool, s Schema) {
+	for _, names := range [][]string{s.Path, s.Query, s.Required} {
+		for _, n := range names {
+			if !validAttrName(n) {
+				panic(fmt.Sprintf("keyuri: schema of %q names malformed attribute %q", scheme, n))
+			}
+		}
+	}
+	for _, n := range s.Required {
+		if s.Path != nil && !slices.Contains(s.Path, n) {
+			panic(fmt.Sprintf("keyuri: schema of %q requires %q but does not list it in Path", scheme, n))
+		}
+	}
+	if s.Query != nil {
+		s.Query = append([]string{PINSource, PINValue}, slices.DeleteFunc(slices.Clone(s.Query), func(n string) bool {
+			return n == PINSource || n == PINValue
+		})...)
+	}
+	schemasMu.Lock()
+	defer schemasMu.Unlock()
+	if _, dup := schemas[scheme]; dup {
+		panic(fmt.Sprintf("keyuri: Register called twice for scheme %q", scheme))
+	}
+	schemas[scheme] = schema{Schema: s, scheme: scheme, pathChar: pathChar}
+}
+
+// schemaFor returns the scheme's schema; schemes nobody registered accept any attribute.
 func schemaFor(scheme string) schema {
-	if s, ok := schemas[scheme]; ok {
+	schemasMu.RLock()
+	s, ok := schemas[scheme]
+	schemasMu.RUnlock()
+	if ok {
 		return s
 	}
-	return schema{pathChar: isLoosePathChar}
+	return schema{scheme: scheme, pathChar: isLoosePathChar}
 }
 
 func (s schema) validate(u *URI) error {
-	if err := known(u.Path, s.path, "path"); err != nil {
+	if err := known(u.Path, s.Path, "path"); err != nil {
 		return err
 	}
-	if err := known(u.Query, s.query, "query"); err != nil {
+	if err := known(u.Query, s.Query, "query"); err != nil {
 		return err
 	}
 	if _, hasSource := u.QueryAttr(PINSource); hasSource {
@@ -58,10 +142,21 @@ func (s schema) validate(u *URI) error {
 			return invalid("give pin-source or pin-value, not both")
 		}
 	}
-	if s.check != nil {
-		return s.check(u)
+	for _, name := range s.Required {
+		if v, ok := u.PathAttr(name); !ok {
+			return invalid(fmt.Sprintf("%s: %s= is required", s.scheme, name))
+		} else if v == "" {
+			return invalid(fmt.Sprintf("%s: %s= is empty", s.scheme, name))
+		}
 	}
-	return nil
+	if s.Check == nil {
+		return nil
+	}
+	err := s.Check(u)
+	if err == nil || errors.Is(err, plugins.ErrInvalidKeyURI) {
+		return err
+	}
+	return invalid(err.Error())
 }
 
 // known rejects attributes outside names, except vendor attributes ("x-" prefix, RFC 7512
@@ -125,10 +220,7 @@ func PersistentHandle(s string) (uint32, error) {
 }
 
 func checkYubiHSM(u *URI) error {
-	id, ok := u.PathAttr("object-id")
-	if !ok {
-		return invalid("yubihsm: object-id= is required")
-	}
+	id, _ := u.PathAttr("object-id") // present: Required
 	if _, err := ObjectID(id); err != nil {
 		return err
 	}
