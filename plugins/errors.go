@@ -9,7 +9,10 @@ import (
 // The contract's errors. Backends wrap them (fmt.Errorf("pkcs11: login: %w", ErrPINIncorrect))
 // at the edge where a device code is translated; they keep their identity across the plugin
 // boundary, so the host tests them with errors.Is. Protocol v1 defines exactly these; a new
-// minor version may add more, and an unknown code arrives as ErrDevice.
+// minor version may add more, and an unknown code arrives as ErrDevice. An error wraps
+// exactly one of them (the conformance kit checks). WrapSystemError maps the operating
+// system's and the network's errors (connection refused, no such host, timeouts, permission)
+// to them, and MissingPIN is the error for a key used without its PIN.
 var (
 	// ErrKeyNotFound: no key matches the URI.
 	ErrKeyNotFound = errors.New("key not found")

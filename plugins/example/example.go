@@ -85,8 +85,13 @@ func (b *Backend) HMAC(ctx context.Context, k plugins.Key, message []byte) ([]by
 	return mac.Sum(nil), nil
 }
 
-// login checks pin against the key's PIN. The error never holds the PIN.
+// login checks pin against the key's PIN. The error never holds the PIN. An empty PIN for
+// a key that has one is refused before the check, as a device that was never asked: it
+// costs no try.
 func (s *key) login(name, pin string) error {
+	if pin == "" && s.pin != "" {
+		return plugins.MissingPIN("example", "PIN", fmt.Sprintf("key %q", name))
+	}
 	if s.failures >= maxPINFailures {
 		return fmt.Errorf("example: key %q is locked after %d wrong PINs: %w", name, maxPINFailures, plugins.ErrPINLocked)
 	}

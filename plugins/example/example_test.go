@@ -108,3 +108,32 @@ func TestSchemaChecksURIs(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingPINCostsNoTry checks the example's use of plugins.MissingPIN in process and
+// over gRPC: an empty PIN is refused as ErrPINIncorrect saying none was given, and however
+// often it is sent the key does not lock.
+func TestMissingPINCostsNoTry(t *testing.T) {
+	bin := conformance.BuildPlugin(t, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example")
+	for _, b := range []struct {
+		name    string
+		backend plugins.Backend
+	}{{"in process", example.New()}, {"plugin", conformance.LaunchPlugin(t, bin)}} {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			k := newKey(t)
+			if err := b.backend.ImportKey(ctx, k, []byte("AWS4secret"), plugins.ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			noPIN := plugins.Key{URI: k.URI}
+			for range 5 {
+				_, err := b.backend.HMAC(ctx, noPIN, []byte("20150830"))
+				if !errors.Is(err, plugins.ErrPINIncorrect) || !strings.Contains(err.Error(), "needs a PIN and none was given") {
+					t.Fatalf("HMAC without a PIN: %v", err)
+				}
+			}
+			if _, err := b.backend.HMAC(ctx, k, []byte("20150830")); err != nil {
+				t.Fatalf("the right PIN after five empty ones: %v", err)
+			}
+		})
+	}
+}
