@@ -14,6 +14,23 @@
 //
 // The kit never skips a check silently: a check that does not apply (no PINs) says so in
 // the test log.
+//
+// # Time budget and load
+//
+// Each check (a subtest: ImportAndHMAC, Concurrent, ...) has one time budget,
+// Config.CheckTimeout (default 60 s), shared by every call it makes to the backend. Most
+// checks make fewer than ten calls. The Concurrent check starts Config.Concurrency callers
+// (default 8) that each make Config.CallsPerCaller HMACs (default 20) on one key, 160 calls
+// in all, within the same budget: a device that serialises calls and takes 0.4 s per HMAC
+// (a per-call key derivation, a remote service) needs 64 s and fails. The failure names the
+// budget, how far the check got and how long the slowest call took; raise CheckTimeout, or
+// lower Concurrency and CallsPerCaller, for such a device, and say why in the test.
+//
+// # Errors
+//
+// An error must wrap exactly one of the contract's sentinels: over gRPC only one crosses
+// (the first in the wire table), so an error wrapping two means different things in process
+// and in the host. The kit fails such an error wherever it checks one.
 package conformance
 
 import (
@@ -27,6 +44,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,11 +62,20 @@ type Config struct {
 	// WrongPIN returns k with a PIN the device will refuse. Nil if the backend has no PINs.
 	// The kit uses it exactly once per run, then the right PIN, so no device locks.
 	WrongPIN func(k plugins.Key) plugins.Key
-	// Concurrency is the number of concurrent callers in the concurrency check. Default 8.
+	// Concurrency is the number of concurrent callers in the Concurrent check. Default 8,
+	// the number of AWS CLI processes a busy script might run at once.
 	Concurrency int
-	// CallsPerCaller is the number of HMACs each concurrent caller makes. Default 20.
+	// CallsPerCaller is the number of HMACs each concurrent caller makes. Default 20. The
+	// Concurrent check's Concurrency × CallsPerCaller calls share one CheckTimeout.
 	CallsPerCaller int
+	// CheckTimeout is the time budget of each check, shared by all its calls to the
+	// backend. Default 60 s. A call still running when it runs out gets a context past its
+	// deadline, and the check fails saying which setting to raise.
+	CheckTimeout time.Duration
 }
+
+// DefaultCheckTimeout is Config.CheckTimeout's default.
+const DefaultCheckTimeout = 60 * time.Second
 
 // Run runs the kit as subtests of t.
 func Run(t *testing.T, cfg Config) {
@@ -62,7 +89,11 @@ func Run(t *testing.T, cfg Config) {
 	if cfg.CallsPerCaller == 0 {
 		cfg.CallsPerCaller = 20
 	}
-	k := &kit{cfg: cfg}
+	if cfg.CheckTimeout == 0 {
+		cfg.CheckTimeout = DefaultCheckTimeout
+	}
+	k := &kit{cfg: cfg, ctxs: make(map[*testing.T]context.Context)}
+	k.cfg.Backend = &budgeted{Backend: cfg.Backend, cfg: &k.cfg}
 	t.Run("Info", k.info)
 	t.Run("ImportAndHMAC", k.importAndHMAC)
 	t.Run("MessageSizes", k.messageSizes)
@@ -78,11 +109,27 @@ func Run(t *testing.T, cfg Config) {
 
 type kit struct {
 	cfg Config
+
+	mu   sync.Mutex
+	ctxs map[*testing.T]context.Context
 }
 
+// ctx returns the context of t's check: every call of the check shares its deadline,
+// Config.CheckTimeout from the first call.
 func (k *kit) ctx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if ctx, ok := k.ctxs[t]; ok {
+		return ctx
+	}
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), budgetKey{}, t.Name()), k.cfg.CheckTimeout)
+	k.ctxs[t] = ctx
+	t.Cleanup(func() {
+		cancel()
+		k.mu.Lock()
+		delete(k.ctxs, t)
+		k.mu.Unlock()
+	})
 	return ctx
 }
 
@@ -128,11 +175,19 @@ func (k *kit) checkHMAC(t *testing.T, key plugins.Key, m, msg []byte) {
 	}
 }
 
-// expectErr fails unless err wraps sentinel, and checks the error text for the PIN.
+// expectErr fails unless err wraps sentinel and no other of the contract's, and checks the
+// error text for the PIN.
 func expectErr(t *testing.T, op string, err, sentinel error, key plugins.Key) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("%s: succeeded, want an error wrapping %q", op, sentinel)
+	}
+	if be := (*budgetError)(nil); errors.As(err, &be) {
+		t.Fatalf("%s: %v", op, err)
+	}
+	if ws := wrappedSentinels(err); len(ws) > 1 {
+		t.Fatalf("%s: error %q (%T) wraps %d of the contract's sentinels (%s): wrap exactly one, plugins.%s; over gRPC only the first in the wire table arrives",
+			op, err, err, len(ws), strings.Join(ws, ", "), sentinelName(sentinel))
 	}
 	if !errors.Is(err, sentinel) {
 		t.Fatalf("%s: error %q (%T) does not wrap the contract's %q: map the device's code to plugins.%s",
@@ -334,7 +389,10 @@ func (k *kit) deleteKey(t *testing.T) {
 func (k *kit) concurrent(t *testing.T) {
 	key, m := k.imported(t)
 	ctx := k.ctx(t)
-	var wg sync.WaitGroup
+	var (
+		wg   sync.WaitGroup
+		done atomic.Int64
+	)
 	errs := make(chan error, k.cfg.Concurrency)
 	for c := range k.cfg.Concurrency {
 		wg.Add(1)
@@ -351,13 +409,23 @@ func (k *kit) concurrent(t *testing.T) {
 					errs <- fmt.Errorf("caller %d call %d: wrong HMAC %x", c, i, got)
 					return
 				}
+				done.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	close(errs)
+	var overBudget []error
 	for err := range errs {
+		if be := (*budgetError)(nil); errors.As(err, &be) {
+			overBudget = append(overBudget, err)
+			continue
+		}
 		t.Error(err)
+	}
+	if len(overBudget) > 0 {
+		t.Errorf("%d of %d HMACs (Config.Concurrency %d × Config.CallsPerCaller %d) were done when the budget ran out, %d callers stopped; the first: %v",
+			done.Load(), k.cfg.Concurrency*k.cfg.CallsPerCaller, k.cfg.Concurrency, k.cfg.CallsPerCaller, len(overBudget), overBudget[0])
 	}
 }
 
@@ -375,6 +443,23 @@ func (k *kit) cancellation(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("ImportKey past its deadline: %v, want context.DeadlineExceeded", err)
 	}
+}
+
+// wrappedSentinels names the contract's sentinels err wraps.
+func wrappedSentinels(err error) []string {
+	var names []string
+	for _, s := range sentinelOrder {
+		if errors.Is(err, s) {
+			names = append(names, sentinelNames[s])
+		}
+	}
+	return names
+}
+
+var sentinelOrder = []error{
+	plugins.ErrKeyNotFound, plugins.ErrPINIncorrect, plugins.ErrPINLocked, plugins.ErrDeviceUnavailable,
+	plugins.ErrKeyExists, plugins.ErrAmbiguousKey, plugins.ErrUnsupported, plugins.ErrInvalidKeyURI,
+	plugins.ErrPermissionDenied, plugins.ErrMessageTooLarge, plugins.ErrDevice,
 }
 
 var sentinelNames = map[error]string{

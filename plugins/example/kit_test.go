@@ -2,11 +2,15 @@ package example_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/awskeep/awskeep/plugins"
 	"github.com/awskeep/awskeep/plugins/conformance"
@@ -50,19 +54,33 @@ func TestKitAcceptsHonestSoftwareWrapped(t *testing.T) {
 	})
 }
 
-// kitVariants are backends the kit must reject, run in a child test process by name.
-var kitVariants = map[string]func() plugins.Backend{
+// kitVariants are backends the kit must reject, with the settings to run them with, run in
+// a child test process by name.
+var kitVariants = map[string]func() conformance.Config{
 	// Declares software-wrapped storage but says its keys cannot be recovered.
-	"wrapped-claims-non-extractable": func() plugins.Backend {
-		return wrapped{Backend: example.New(), declare: true, extractable: false}
+	"wrapped-claims-non-extractable": func() conformance.Config {
+		return conformance.Config{Backend: wrapped{Backend: example.New(), declare: true, extractable: false}}
 	},
 	// Says its keys are extractable without declaring software-wrapped storage.
-	"extractable-undeclared": func() plugins.Backend {
-		return wrapped{Backend: example.New(), extractable: true}
+	"extractable-undeclared": func() conformance.Config {
+		return conformance.Config{Backend: wrapped{Backend: example.New(), extractable: true}}
 	},
 	// Claims a device and software wrapping at once.
-	"wrapped-and-device": func() plugins.Backend {
-		return wrapped{Backend: example.New(), declare: true, extractable: true, device: true}
+	"wrapped-and-device": func() conformance.Config {
+		return conformance.Config{Backend: wrapped{Backend: example.New(), declare: true, extractable: true, device: true}}
+	},
+	// A device that serialises HMACs and derives a key for each (20 ms): 160 calls of the
+	// Concurrent check take 3.2 s, more than the 2 s budget.
+	"slow-per-call": func() conformance.Config {
+		return conformance.Config{Backend: &slow{Backend: example.New(), perCall: 20 * time.Millisecond}, CheckTimeout: 2 * time.Second}
+	},
+	// An import that never returns on its own.
+	"stuck-import": func() conformance.Config {
+		return conformance.Config{Backend: stuckImport{example.New()}, CheckTimeout: 200 * time.Millisecond}
+	},
+	// Reports a missing key as ErrKeyNotFound and ErrDeviceUnavailable at once.
+	"two-sentinels": func() conformance.Config {
+		return conformance.Config{Backend: twoSentinels{example.New()}}
 	},
 }
 
@@ -73,7 +91,96 @@ func TestKitChild(t *testing.T) {
 	if name == "" {
 		return
 	}
-	conformance.Run(t, conformance.Config{Backend: kitVariants[name](), NewKey: newKey, WrongPIN: wrongPIN})
+	cfg := kitVariants[name]()
+	cfg.NewKey, cfg.WrongPIN = newKey, wrongPIN
+	conformance.Run(t, cfg)
+}
+
+// slow serialises HMACs and spends perCall on each, honouring the context.
+type slow struct {
+	*example.Backend
+	mu      sync.Mutex
+	perCall time.Duration
+}
+
+func (s *slow) HMAC(ctx context.Context, k plugins.Key, msg []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-time.After(s.perCall):
+	case <-ctx.Done():
+		return nil, fmt.Errorf("slow: derive key: %w", ctx.Err())
+	}
+	return s.Backend.HMAC(ctx, k, msg)
+}
+
+type stuckImport struct{ *example.Backend }
+
+func (s stuckImport) ImportKey(ctx context.Context, k plugins.Key, m []byte, opts plugins.ImportOptions) error {
+	<-ctx.Done()
+	return fmt.Errorf("stuck: import: %w", ctx.Err())
+}
+
+type twoSentinels struct{ *example.Backend }
+
+func (b twoSentinels) HMAC(ctx context.Context, k plugins.Key, msg []byte) ([]byte, error) {
+	mac, err := b.Backend.HMAC(ctx, k, msg)
+	if errors.Is(err, plugins.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w (%w)", err, plugins.ErrDeviceUnavailable)
+	}
+	return mac, err
+}
+
+// TestKitPassesSlowDeviceWithLessLoad runs the slow device that fails with the defaults
+// (see "slow-per-call") with the load lowered as the failure advises: it passes.
+func TestKitPassesSlowDeviceWithLessLoad(t *testing.T) {
+	conformance.Run(t, conformance.Config{
+		Backend: &slow{Backend: example.New(), perCall: 20 * time.Millisecond}, NewKey: newKey, WrongPIN: wrongPIN,
+		CheckTimeout: 2 * time.Second, Concurrency: 2, CallsPerCaller: 5,
+	})
+}
+
+func TestKitExplainsSlowDevices(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		want    []string
+	}{
+		{"slow-per-call", []string{
+			"--- FAIL: TestKitChild/Concurrent",
+			"HMACs (Config.Concurrency 8 × Config.CallsPerCaller 20) were done when the budget ran out",
+			"ran out of check TestKitChild/Concurrent's time budget of 2s (Config.CheckTimeout)",
+			"raise Config.CheckTimeout, or lower Config.Concurrency (8) and Config.CallsPerCaller (20)",
+			"--- PASS: TestKitChild/ImportAndHMAC",
+		}},
+		{"stuck-import", []string{
+			"--- FAIL: TestKitChild/ImportAndHMAC",
+			"ImportKey(example:name=key-2): ran out of check",
+			"ran out of check TestKitChild/ImportAndHMAC's time budget of 200ms (Config.CheckTimeout)",
+			"raise Config.CheckTimeout for a device this slow: stuck: import: context deadline exceeded",
+		}},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			out := runKitChild(t, tc.variant)
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("kit output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestKitRejectsTwoSentinels(t *testing.T) {
+	out := runKitChild(t, "two-sentinels")
+	for _, w := range []string{
+		"--- FAIL: TestKitChild/NotFound",
+		"wraps 2 of the contract's sentinels (ErrKeyNotFound, ErrDeviceUnavailable): wrap exactly one, plugins.ErrKeyNotFound",
+		"--- PASS: TestKitChild/ImportAndHMAC",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("kit output lacks %q:\n%s", w, out)
+		}
+	}
 }
 
 // runKitChild runs the kit against a variant in a child process and returns its output,
