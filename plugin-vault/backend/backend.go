@@ -94,13 +94,12 @@ func (b *Backend) token(ctx context.Context, op string, ref keyRef, pin string) 
 			pin = b.opts.Getenv("VAULT_TOKEN")
 		}
 		if pin == "" {
-			return "", needToken(op, ref)
+			return "", needToken(ref)
 		}
 		return pin, nil
 	}
 	if pin == "" {
-		return "", &vaultError{op: "login " + ref.String(), sentinel: plugins.ErrPINIncorrect,
-			err: errors.New("no AppRole secret ID"), hint: "add pin-source=file:PATH (a file holding the secret ID) to the key URI"}
+		return "", plugins.MissingPIN("vault", "AppRole secret ID", ref.String())
 	}
 	lk := loginKey{addr: ref.addr, namespace: ref.namespace, authMount: ref.authMount, roleID: ref.roleID, secretID: sha256.Sum256([]byte(pin))}
 	b.mu.Lock()

@@ -84,8 +84,10 @@ func (b *Backend) call(ctx context.Context, ref keyRef, token, method, path stri
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		// *url.Error names method and URL, never headers: the token is not in it.
-		return fmt.Errorf("%w: %w", errUnreachable, err)
+		// *url.Error names method and URL, never headers: the token is not in it. Its text
+		// only is kept: an http.Client timeout wraps context.DeadlineExceeded, which must
+		// not pass for the caller's own deadline (ctx is still live here).
+		return fmt.Errorf("%w: %v", errUnreachable, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -93,7 +95,7 @@ func (b *Backend) call(ctx context.Context, ref keyRef, token, method, path stri
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		return fmt.Errorf("%w: reading the answer: %w", errUnreachable, err)
+		return fmt.Errorf("%w: reading the answer: %v", errUnreachable, err)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return &apiError{Status: resp.StatusCode, Errors: []string{"redirect to " + strings.SplitN(resp.Header.Get("Location"), "?", 2)[0] + " not followed: point addr= at the active node"}}

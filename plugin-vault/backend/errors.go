@@ -97,10 +97,8 @@ func translate(op string, ref keyRef, err error) error {
 }
 
 // needToken is the error for a request without a token: the PIN was empty and $VAULT_TOKEN
-// unset. Nothing was sent to Vault.
-func needToken(op string, ref keyRef) error {
-	return &vaultError{op: fmt.Sprintf("%s %s", op, ref), sentinel: plugins.ErrPINIncorrect,
-		err: errors.New("no Vault token"),
-		hint: "add pin-source=file:PATH (a file holding the token) to the key URI, set AWSKEEP_PIN, " +
-			"or pass $VAULT_TOKEN to the plugin with AWSKEEP_PLUGIN_ENV=VAULT_TOKEN and pin-value= empty"}
+// unset. Nothing was sent to Vault, so no try was counted anywhere.
+func needToken(ref keyRef) error {
+	return fmt.Errorf("%w (or pass $VAULT_TOKEN to the plugin: AWSKEEP_PLUGIN_ENV=VAULT_TOKEN and an empty pin-value=)",
+		plugins.MissingPIN("vault", "Vault token", ref.String()))
 }
