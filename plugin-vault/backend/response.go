@@ -116,11 +116,11 @@ func (k keyInfo) versions() int {
 func parseHMAC(s string) ([]byte, error) {
 	rest, ok := strings.CutPrefix(s, "vault:v")
 	if !ok {
-		return nil, errors.New("malformed HMAC answer: want vault:vN:...")
+		return nil, errors.New("malformed HMAC answer: want vault:vN:BASE64")
 	}
 	ver, b64, ok := strings.Cut(rest, ":")
 	if !ok {
-		return nil, errors.New("malformed HMAC answer: want vault:vN:...")
+		return nil, errors.New("malformed HMAC answer: want vault:vN:BASE64")
 	}
 	if n, err := strconv.Atoi(ver); err != nil || n < 1 {
 		return nil, errors.New("malformed HMAC answer: bad key version")
