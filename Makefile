@@ -5,10 +5,10 @@
 
 SHELL      := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-MODULES    := plugins core plugin-softhsm plugin-yubihsm plugin-tpm plugin-tink cmd
+MODULES    := plugins core plugin-softhsm plugin-yubihsm plugin-tpm plugin-tink plugin-vault cmd
 # Modules whose binaries must not link C: the host and its keyring helper, the SDK's example
-# and the YubiHSM and Tink plugins.
-PURE_GO    := cmd core plugins plugin-yubihsm plugin-tink
+# and the YubiHSM, Tink and Vault plugins.
+PURE_GO    := cmd core plugins plugin-yubihsm plugin-tink plugin-vault
 BIN        := $(CURDIR)/bin
 TOOLS      := $(CURDIR)/.tools/bin
 export PATH := /usr/local/go/bin:$(TOOLS):$(PATH)
