@@ -97,7 +97,9 @@ func translateKMS(op string, ref keyRef, err error) error {
 	}
 	var noProfile config.SharedConfigProfileNotExistError
 	if errors.As(err, &noProfile) {
-		return fail(op, plugins.ErrInvalidKeyURI, "the AWS profile "+quote(ref.profile)+" of profile= is not in the plugin's AWS config", nil)
+		return fail(op, plugins.ErrInvalidKeyURI, "the AWS profile "+quote(ref.profile)+" of profile= is in neither AWS config file the plugin reads "+
+			"(~/.aws/config and ~/.aws/credentials, or the files of AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE when "+
+			"$AWSKEEP_PLUGIN_ENV lets them through)", nil)
 	}
 	var send *smithyhttp.RequestSendError
 	var netErr net.Error
