@@ -122,7 +122,7 @@ func (b *Backend) open(ctx context.Context, ref keyRef, op string) (*opened, err
 	fi, err := os.Stat(ref.file)
 	if err != nil {
 		b.forget(ref.file)
-		return nil, translateFS(op, ref, err)
+		return nil, translateFS(ctx, op, ref, err)
 	}
 	if o := b.cached(ref, fi); o != nil {
 		return o, nil
@@ -134,7 +134,7 @@ func (b *Backend) open(ctx context.Context, ref keyRef, op string) (*opened, err
 		return nil, fmt.Errorf("tink: %s: %w", op, ctx.Err())
 	}
 	if fi, err = os.Stat(ref.file); err != nil {
-		return nil, translateFS(op, ref, err)
+		return nil, translateFS(ctx, op, ref, err)
 	}
 	if o := b.cached(ref, fi); o != nil {
 		return o, nil // another caller decrypted it meanwhile
@@ -144,14 +144,14 @@ func (b *Backend) open(ctx context.Context, ref keyRef, op string) (*opened, err
 		return nil, fail(op, plugins.ErrDevice, "", err)
 	}
 	if err != nil {
-		return nil, translateFS(op, ref, err)
+		return nil, translateFS(ctx, op, ref, err)
 	}
 	if _, err := parseEncrypted(data); err != nil {
 		return nil, fail(op, plugins.ErrDevice, ref.file+" is not a keyset awskeep wrote", err)
 	}
 	kek, err := b.aead(ctx, ref)
 	if err != nil {
-		return nil, translateKMS(op, ref, err)
+		return nil, translateKMS(ctx, op, ref, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("tink: %s: %w", op, err)
@@ -161,7 +161,7 @@ func (b *Backend) open(ctx context.Context, ref keyRef, op string) (*opened, err
 		return nil, fail(op, plugins.ErrUnsupported, ref.file+" holds a keyset of another kind", err)
 	}
 	if err != nil {
-		return nil, translateKMS(op+": decrypt the keyset with "+ref.kek, ref, err)
+		return nil, translateKMS(ctx, op+": decrypt the keyset with "+ref.kek, ref, err)
 	}
 	o := &opened{file: fi, mac: primitive, facts: facts}
 	b.mu.Lock()
@@ -205,9 +205,9 @@ func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byt
 	}
 	if !opts.Overwrite {
 		if _, err := os.Lstat(ref.file); err == nil {
-			return translateFS(op, ref, fs.ErrExist)
+			return translateFS(ctx, op, ref, fs.ErrExist)
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return translateFS(op, ref, err)
+			return translateFS(ctx, op, ref, err)
 		}
 	}
 	if fi, err := os.Stat(filepath.Dir(ref.file)); err != nil || !fi.IsDir() {
@@ -219,16 +219,16 @@ func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byt
 	}
 	kek, err := b.aead(ctx, ref)
 	if err != nil {
-		return translateKMS(op, ref, err)
+		return translateKMS(ctx, op, ref, err)
 	}
 	data, err := encryptKeyset(ctx, h, kek)
 	if err != nil {
-		return translateKMS(op+": encrypt the keyset with "+ref.kek, ref, err)
+		return translateKMS(ctx, op+": encrypt the keyset with "+ref.kek, ref, err)
 	}
 	// Read back what will be written, and check it computes what material does.
 	primitive, facts, err := openKeyset(ctx, data, kek)
 	if err != nil {
-		return translateKMS(op+": decrypt the new keyset with "+ref.kek, ref, err)
+		return translateKMS(ctx, op+": decrypt the new keyset with "+ref.kek, ref, err)
 	}
 	probe := make([]byte, 16)
 	_, _ = rand.Read(probe)
@@ -240,7 +240,7 @@ func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byt
 		return fmt.Errorf("tink: %s: %w", op, err)
 	}
 	if err := writeAtomic(ref.file, data, opts.Overwrite); err != nil {
-		return translateFS(op, ref, err)
+		return translateFS(ctx, op, ref, err)
 	}
 	b.forget(ref.file)
 	if fi, err := os.Stat(ref.file); err == nil {
@@ -297,9 +297,9 @@ func (b *Backend) DeleteKey(ctx context.Context, key plugins.Key) error {
 	}
 	b.forget(ref.file)
 	if err := os.Remove(ref.file); err != nil {
-		return translateFS("delete "+ref.String(), ref, err)
+		return translateFS(ctx, "delete "+ref.String(), ref, err)
 	}
-	return translateFS("delete "+ref.String(), ref, syncDir(filepath.Dir(ref.file)))
+	return translateFS(ctx, "delete "+ref.String(), ref, syncDir(filepath.Dir(ref.file)))
 }
 
 // softwareHMAC is HMAC-SHA256 in Go's standard library, what the keyset must compute.

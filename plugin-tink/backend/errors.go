@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"strings"
 	"syscall"
 
@@ -20,8 +19,9 @@ import (
 // errKeysetInvalid says a decrypted keyset is not what this backend writes.
 var errKeysetInvalid = errors.New("not an awskeep keyset")
 
-// failure is an error translated for the host: it unwraps to the contract's sentinel and to
-// the cause, so errors.Is works with either in process.
+// failure is an error translated for the host. It wraps exactly one of the contract's
+// sentinels; the cause is kept as text only, so that nothing in it (a context error inside
+// an HTTP client's timeout, a sentinel of a library) is mistaken for a second one.
 type failure struct {
 	op       string
 	sentinel error
@@ -41,26 +41,22 @@ func (e *failure) Error() string {
 	return b.String()
 }
 
-func (e *failure) Unwrap() []error {
-	if e.err == nil {
-		return []error{e.sentinel}
-	}
-	return []error{e.sentinel, e.err}
-}
+func (e *failure) Unwrap() error { return e.sentinel }
 
 func fail(op string, sentinel error, hint string, err error) error {
 	return &failure{op: op, sentinel: sentinel, hint: hint, err: err}
 }
 
-// translateKMS maps an error of an AWS KMS call (through Tink's awskms AEAD) to the
-// contract's sentinels. KMS error codes: AWS KMS API Reference, "Common Errors" and each
-// action's "Errors" section. Context errors pass through wrapped.
-func translateKMS(op string, ref keyRef, err error) error {
+// translateKMS maps an error of an AWS KMS call (through Tink's awskms AEAD) during a call
+// whose context is ctx to the contract's sentinels. KMS error codes: AWS KMS API
+// Reference, "Common Errors" and each action's "Errors" section. Once ctx has ended the
+// error is ctx's, so the host sees its own cancellation or deadline.
+func translateKMS(ctx context.Context, op string, ref keyRef, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("tink: %s: %w", op, err)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("tink: %s: %w", op, ctxErr)
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
@@ -102,8 +98,7 @@ func translateKMS(op string, ref keyRef, err error) error {
 			"$AWSKEEP_PLUGIN_ENV lets them through)", nil)
 	}
 	var send *smithyhttp.RequestSendError
-	var netErr net.Error
-	if errors.As(err, &send) || errors.As(err, &netErr) {
+	if errors.As(err, &send) || plugins.SystemSentinel(err) == plugins.ErrDeviceUnavailable {
 		return fail(op, plugins.ErrDeviceUnavailable, "KMS at "+endpointName(ref)+" cannot be reached", err)
 	}
 	var resp *smithyhttp.ResponseError
@@ -124,14 +119,16 @@ func translateKMS(op string, ref keyRef, err error) error {
 	return fail(op, plugins.ErrDevice, "KMS call failed", err)
 }
 
-// translateFS maps an error of the keyset file to the contract's sentinels.
-func translateFS(op string, ref keyRef, err error) error {
+// translateFS maps an error of the keyset file to the contract's sentinels: a missing file
+// is ErrKeyNotFound, one in the way ErrKeyExists, the rest as plugins.SystemSentinel says.
+func translateFS(ctx context.Context, op string, ref keyRef, err error) error {
 	if err == nil {
 		return nil
 	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("tink: %s: %w", op, ctxErr)
+	}
 	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("tink: %s: %w", op, err)
 	case errors.Is(err, fs.ErrNotExist):
 		return fail(op, plugins.ErrKeyNotFound, "no keyset at "+ref.file+": import the key first", nil)
 	case errors.Is(err, fs.ErrPermission):
@@ -140,12 +137,9 @@ func translateFS(op string, ref keyRef, err error) error {
 		return fail(op, plugins.ErrKeyExists, "a keyset is at "+ref.file+" already: import with --force to replace it", nil)
 	case errors.Is(err, syscall.EROFS):
 		return fail(op, plugins.ErrPermissionDenied, "the file system of "+ref.file+" is read-only", nil)
-	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
-		return fail(op, plugins.ErrDeviceUnavailable, "no space left for "+ref.file, nil)
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fail(op, plugins.ErrDevice, "", fmt.Errorf("%s %s: %w", pe.Op, pe.Path, pe.Err))
+	if s := plugins.SystemSentinel(err); s != nil {
+		return fail(op, s, "", err)
 	}
 	return fail(op, plugins.ErrDevice, "", err)
 }

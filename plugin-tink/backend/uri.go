@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/awskeep/awskeep/plugins"
@@ -19,12 +18,17 @@ const Scheme = "tink"
 // KEKPrefix starts every kek= value: Tink's URI for a key of AWS KMS.
 const KEKPrefix = "aws-kms://"
 
-// The attributes of the tink scheme: path attribute file names the keyset; the query
-// attributes say which KMS key wraps it and how to reach KMS.
-var (
-	pathAttrs  = []string{"file"}
-	queryAttrs = []string{keyuri.PINSource, keyuri.PINValue, "kek", "kms-endpoint", "region", "profile"}
-)
+// The tink scheme's attributes, registered with keyuri so that Parse (in the plugin, and in
+// any host that links this package) rejects unknown ones: path attribute file names the
+// keyset; the query attributes say which KMS key wraps it and how to reach KMS.
+func init() {
+	keyuri.Register(Scheme, keyuri.Schema{
+		Path:     []string{"file"},
+		Query:    []string{"kek", "kms-endpoint", "region", "profile"},
+		Required: []string{"file"},
+		Check:    func(u *keyuri.URI) error { _, err := refOf(u); return err },
+	})
+}
 
 // kmsARN is the form of a KMS key or alias ARN (Tink's awskms package reads the region from
 // it the same way): arn:PARTITION:kms:REGION:ACCOUNT:key/ID or alias/NAME.
@@ -44,23 +48,20 @@ func (r keyRef) String() string {
 	return fmt.Sprintf("keyset %s", r.file)
 }
 
-// parseKey reads a key URI of the tink scheme. Errors wrap plugins.ErrInvalidKeyURI and
-// never quote more of the URI than the attribute at fault.
+// parseKey reads a key URI of the tink scheme. Errors wrap plugins.ErrInvalidKeyURI.
 func parseKey(raw string) (keyRef, error) {
-	u, err := keyuri.Parse(raw)
+	u, err := keyuri.ParseFor(Scheme, raw) // the schema's Check is refOf
 	if err != nil {
 		return keyRef{}, fmt.Errorf("tink: %w", err)
 	}
-	if u.Scheme != Scheme {
-		return keyRef{}, invalid("scheme %q, this backend serves %q", u.Scheme, Scheme+":")
-	}
-	if err := known(u.Path, pathAttrs, "path"); err != nil {
-		return keyRef{}, err
-	}
-	if err := known(u.Query, queryAttrs, "query"); err != nil {
-		return keyRef{}, err
-	}
+	return refOf(u)
+}
+
+// refOf reads what a URI of the tink scheme says, checking every value. Errors wrap
+// plugins.ErrInvalidKeyURI and quote no more of the URI than the attribute at fault.
+func refOf(u *keyuri.URI) (keyRef, error) {
 	var ref keyRef
+	var err error
 	file, ok := u.PathAttr("file")
 	switch {
 	case !ok || file == "":
@@ -134,19 +135,8 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// known rejects attributes outside names, except vendor attributes (x-), as keyuri does for
-// the schemes it knows.
-func known(attrs []keyuri.Attr, names []string, where string) error {
-	for _, a := range attrs {
-		if !slices.Contains(names, a.Name) && !strings.HasPrefix(a.Name, "x-") {
-			return invalid("unknown %s attribute %s (known: %s)", where, quote(a.Name), strings.Join(names, ", "))
-		}
-	}
-	return nil
-}
-
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("tink: %w: %s", plugins.ErrInvalidKeyURI, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", plugins.ErrInvalidKeyURI, fmt.Sprintf(format, args...))
 }
 
 // quote shortens and quotes user input for an error.
