@@ -25,11 +25,24 @@ type Backend interface {
 	HMAC(ctx context.Context, key Key, message []byte) ([]byte, error)
 	// ImportKey stores material as a non-extractable, sign-only HMAC key. It returns
 	// ErrKeyExists if the key is there already, unless opts.Overwrite is set.
+	//
+	// key.PIN is the PIN the host resolved, as for every call: the new key's own PIN on
+	// devices that give each key one (a TPM object's auth value, the example's keys), the
+	// login PIN otherwise. Replacing a key (opts.Overwrite) destroys one, so a backend whose
+	// keys have PINs should demand the existing key's PIN first, as DeleteKey does; the
+	// contract leaves it to the device, so say in the package doc what yours does.
 	ImportKey(ctx context.Context, key Key, material []byte, opts ImportOptions) error
 	// DescribeKey reports what the device says about the key. A missing key is not an
 	// error: the description says Exists false.
 	DescribeKey(ctx context.Context, key Key) (KeyDescription, error)
 	// DeleteKey removes the key. It returns ErrKeyNotFound if there is none.
+	//
+	// The host sends the resolved PIN here too (awskeep keys delete asks for it like any
+	// command). A backend whose keys have PINs should refuse to delete without the right
+	// one (ErrPINIncorrect), so that destroying a key takes what using it takes: pkcs11 and
+	// yubihsm need it because their session logs in with it, and example checks the key's
+	// PIN. The contract does not demand it: tpm evicts a persistent key with the owner
+	// hierarchy's authorization and removes a key file like any file.
 	DeleteKey(ctx context.Context, key Key) error
 }
 
@@ -74,7 +87,7 @@ func redacted(pin string) string {
 // ImportOptions modify ImportKey.
 type ImportOptions struct {
 	// Overwrite replaces an existing key with the same name instead of failing with
-	// ErrKeyExists.
+	// ErrKeyExists (awskeep import --force). See Backend.ImportKey for the PIN it takes.
 	Overwrite bool
 }
 

@@ -14,6 +14,19 @@
 //   - The host calls [Launch] to start a plugin binary and gets a [Backend] back; errors keep
 //     their identity across the process boundary, so errors.Is(err, ErrPINIncorrect) works.
 //
+// What every backend repeats is here once: [CheckMessage] for the message limit,
+// [WrapSystemError] to turn the operating system's and the network's errors (connection
+// refused, no such host, timeouts, permission) into the contract's sentinels,
+// [MissingPIN] for a key used without its PIN, and keyuri.Register for the URI
+// attributes a backend accepts. [CapabilityNonExtractable], [CapabilitySoftwareWrapped] and
+// [CapabilityPIN] say what the backend's keys are; the conformance kit holds it to them.
+//
 // Key URIs are parsed by package keyuri. Protocol versions follow one rule: a new minor
 // version only adds (see proto/awskeep/plugin/v1/backend.proto).
+//
+// From the root of the awskeep checkout, which is a Go workspace without a module of its
+// own, "go doc" finds no module packages (it asks "go env GOMOD", which is /dev/null there);
+// read these docs with "go doc ./plugins", "go doc ./plugins/conformance Config" or
+// "go -C plugins doc github.com/awskeep/awskeep/plugins". From a backend's own module,
+// which requires this one, "go doc github.com/awskeep/awskeep/plugins" works as usual.
 package plugins

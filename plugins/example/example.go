@@ -119,7 +119,8 @@ func (b *Backend) ImportKey(ctx context.Context, k plugins.Key, material []byte,
 	defer b.mu.Unlock()
 	if old, ok := b.keys[name]; ok {
 		if !opts.Overwrite {
-			return fmt.Errorf("example: import %q: %w (use overwrite to replace it)", name, plugins.ErrKeyExists)
+			// No advice on how to replace it: the host adds its own ("pass --force").
+			return fmt.Errorf("example: import %q: %w", name, plugins.ErrKeyExists)
 		}
 		// Replacing a key needs the old key's PIN, as deleting it would.
 		if err := old.login(name, k.PIN); err != nil {
@@ -189,7 +190,7 @@ func init() {
 	})
 }
 
-// keyName finds the key's name in an example: URI. keyuri checked it against the schema.
+// keyName finds the key's name in a URI of the scheme. keyuri checked it against the schema.
 func keyName(uri string) (string, error) {
 	u, err := keyuri.ParseFor(Scheme, uri)
 	if err != nil {
