@@ -347,6 +347,12 @@ func TestErrors(t *testing.T) {
 			_, err := backend.New().HMAC(ctx, plugins.Key{URI: uri(existing, world.keyA, "denied")}, nil)
 			return err
 		}, plugins.ErrPermissionDenied, "kms:Decrypt"},
+		{"no credentials", func() error {
+			// No profile=, no default profile in the files, no instance metadata.
+			noProfile := fmt.Sprintf("tink:file=%s?kek=%s&kms-endpoint=%s", existing, world.keyA, world.moto.URL)
+			_, err := backend.New().HMAC(ctx, plugins.Key{URI: noProfile}, nil)
+			return err
+		}, plugins.ErrPermissionDenied, "AWSKEEP_PLUGIN_ENV"},
 		{"profile missing", func() error {
 			_, err := backend.New().HMAC(ctx, plugins.Key{URI: uri(existing, world.keyA, "nobody")}, nil)
 			return err

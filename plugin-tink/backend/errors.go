@@ -85,7 +85,8 @@ func translateKMS(ctx context.Context, op string, ref keyRef, err error) error {
 		return fail(op, plugins.ErrDevice, "KMS failed", cause)
 	}
 	var signing *v4.SigningError
-	if errors.As(err, &signing) {
+	var none *noCredentialsError
+	if errors.As(err, &none) || errors.As(err, &signing) {
 		// The signer fails when the credential chain gives nothing.
 		return fail(op, plugins.ErrPermissionDenied,
 			"the plugin found no AWS credentials for KMS: give it a profile (profile= in the URI, ~/.aws/credentials) or list "+

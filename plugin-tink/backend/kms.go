@@ -29,6 +29,7 @@ func DefaultKMS(ctx context.Context, region, endpoint, profile string) (awskms.K
 	if err != nil {
 		return nil, err
 	}
+	cfg.Credentials = typedCredentials{cfg.Credentials}
 	return kms.NewFromConfig(cfg, func(o *kms.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -58,3 +59,24 @@ func (b *Backend) aead(ctx context.Context, ref keyRef) (tink.AEADWithContext, e
 	// AssociatedData: the encryption context name Tink uses in every language.
 	return awskms.NewAEADWithContext(ctx, ref.keyID, awskms.WithKMS(client), awskms.WithEncryptionContextName(awskms.AssociatedData))
 }
+
+// typedCredentials marks a failure of the credential chain with noCredentialsError, so
+// that translateKMS tells it by type: aws-sdk-go-v2 wraps it in text only ("get identity:
+// get credentials: failed to refresh cached credentials, ...").
+type typedCredentials struct {
+	aws.CredentialsProvider
+}
+
+func (p typedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := p.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return c, &noCredentialsError{err: err}
+	}
+	return c, nil
+}
+
+// noCredentialsError is the credential chain finding nothing.
+type noCredentialsError struct{ err error }
+
+func (e *noCredentialsError) Error() string { return "no AWS credentials: " + e.err.Error() }
+func (e *noCredentialsError) Unwrap() error { return e.err }
