@@ -78,6 +78,12 @@ var kitVariants = map[string]func() conformance.Config{
 	"stuck-import": func() conformance.Config {
 		return conformance.Config{Backend: stuckImport{example.New()}, CheckTimeout: 200 * time.Millisecond}
 	},
+	// The real plugin over gRPC with a budget no call can meet: the host's deadline comes
+	// back across the process boundary and is explained all the same.
+	// (No Backend: TestKitChild launches the example plugin.)
+	"plugin-no-budget": func() conformance.Config {
+		return conformance.Config{CheckTimeout: time.Nanosecond}
+	},
 	// Reports a missing key as ErrKeyNotFound and ErrDeviceUnavailable at once.
 	"two-sentinels": func() conformance.Config {
 		return conformance.Config{Backend: twoSentinels{example.New()}}
@@ -92,6 +98,10 @@ func TestKitChild(t *testing.T) {
 		return
 	}
 	cfg := kitVariants[name]()
+	if cfg.Backend == nil {
+		bin := conformance.BuildPlugin(t, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example")
+		cfg.Backend = conformance.LaunchPlugin(t, bin)
+	}
 	cfg.NewKey, cfg.WrongPIN = newKey, wrongPIN
 	conformance.Run(t, cfg)
 }
@@ -152,9 +162,15 @@ func TestKitExplainsSlowDevices(t *testing.T) {
 			"raise Config.CheckTimeout, or lower Config.Concurrency (8) and Config.CallsPerCaller (20)",
 			"--- PASS: TestKitChild/ImportAndHMAC",
 		}},
+		{"plugin-no-budget", []string{
+			"--- FAIL: TestKitChild/ImportAndHMAC",
+			"Info: ran out of check TestKitChild/Info's time budget of 1ns (Config.CheckTimeout)",
+			"): ran out of check TestKitChild/ImportAndHMAC's time budget of 1ns (Config.CheckTimeout)",
+			"raise Config.CheckTimeout for a device this slow: plugin example: context deadline exceeded",
+		}},
 		{"stuck-import", []string{
 			"--- FAIL: TestKitChild/ImportAndHMAC",
-			"ImportKey(example:name=key-2): ran out of check",
+			"ImportKey(example:name=key-", "): ran out of check TestKitChild/ImportAndHMAC's",
 			"ran out of check TestKitChild/ImportAndHMAC's time budget of 200ms (Config.CheckTimeout)",
 			"raise Config.CheckTimeout for a device this slow: stuck: import: context deadline exceeded",
 		}},
