@@ -41,10 +41,11 @@ func (s *state) checkDevice(ctx context.Context) Result {
 		return s.deviceFailure(uri, err)
 	}
 	plugin := d.Info.Name + " " + d.Info.Version
+	wrapped := slices.Contains(d.Info.Capabilities, plugins.CapabilitySoftwareWrapped)
 	switch {
 	case !desc.Exists:
 		return fail(fmt.Sprintf("%s: no key %s in the device", plugin, uri), s.importFix(false))
-	case desc.Extractable:
+	case desc.Extractable && !wrapped:
 		return fail(fmt.Sprintf("%s: key %s is extractable: the device would let the secret out", plugin, uri),
 			"import it again, as awskeep does, non-extractable: "+s.importFix(true))
 	case desc.Algorithm != "" && desc.Algorithm != plugins.AlgorithmHMACSHA256:
@@ -52,7 +53,12 @@ func (s *state) checkDevice(ctx context.Context) Result {
 			s.importFix(true))
 	}
 	enforced := "non-extractable"
-	if !slices.Contains(d.Info.Capabilities, plugins.CapabilityNonExtractable) {
+	switch {
+	case wrapped:
+		// A software-wrapped key is extractable by design (plugins.CapabilitySoftwareWrapped):
+		// say what that means rather than fail.
+		enforced = "software-wrapped: decrypted into the plugin's memory; the file alone is useless, the file with access to its wrapping key is the key"
+	case !slices.Contains(d.Info.Capabilities, plugins.CapabilityNonExtractable):
 		enforced = "non-extractable (as the backend reports; it cannot enforce it)"
 	}
 	return ok("%s: key %s present, %s", plugin, uri, enforced)

@@ -62,7 +62,7 @@ func (d *device) importKey(ref *keyRef, pin, material []byte, overwrite bool) er
 			return fmt.Errorf("%w (not replacing it)", err)
 		}
 		if existing != nil && !overwrite {
-			return errorf("import %s: a key file is there already (use --force to replace it): %w", ref, plugins.ErrKeyExists)
+			return errorf("import %s: a key file is there already: %w", ref, plugins.ErrKeyExists)
 		}
 	} else {
 		pub, name, found, err := d.readPublic(ref.handle)
@@ -71,7 +71,7 @@ func (d *device) importKey(ref *keyRef, pin, material []byte, overwrite bool) er
 		}
 		if found {
 			if !overwrite {
-				return errorf("import %s: a key is there already (use --force to replace it): %w", ref, plugins.ErrKeyExists)
+				return errorf("import %s: a key is there already: %w", ref, plugins.ErrKeyExists)
 			}
 			if !isHMACKey(pub) {
 				return errorf("import %s: the handle holds a %s object, not an HMAC key; not replacing it: %w",

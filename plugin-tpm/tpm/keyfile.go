@@ -89,7 +89,7 @@ func writeKeyFile(ref *keyRef, tk *keyfile.TPMKey, overwrite bool) error {
 		// link(2) fails if the name exists: no race with another import.
 		err = os.Link(tmp.Name(), ref.file)
 		if errors.Is(err, fs.ErrExist) {
-			return errorf("import %s: the file exists (use --force to replace it): %w", ref, plugins.ErrKeyExists)
+			return errorf("import %s: the file exists: %w", ref, plugins.ErrKeyExists)
 		}
 	}
 	if err != nil {
