@@ -51,6 +51,7 @@ type Backend struct {
 	mu      sync.Mutex
 	clients map[kmsTarget]awskms.KMSAPI
 	cache   map[keyRef]*opened
+	refs    map[string]keyRef // parsed URIs: half an HMAC's time was parsing
 	// loading lets one caller at a time decrypt a keyset, so that concurrent first calls
 	// make one KMS Decrypt.
 	loading chan struct{}
@@ -73,7 +74,7 @@ func New(optFns ...func(*Options)) *Backend {
 		o.NewKMS = DefaultKMS
 	}
 	return &Backend{
-		opts: o, clients: map[kmsTarget]awskms.KMSAPI{}, cache: map[keyRef]*opened{},
+		opts: o, clients: map[kmsTarget]awskms.KMSAPI{}, cache: map[keyRef]*opened{}, refs: map[string]keyRef{},
 		loading: make(chan struct{}, 1),
 	}
 }
@@ -87,11 +88,25 @@ func (b *Backend) Info(ctx context.Context) (plugins.Info, error) {
 	}, nil
 }
 
-// prepare parses the key and checks the context.
-func prepare(ctx context.Context, key plugins.Key) (keyRef, error) {
-	ref, err := parseKey(key.URI)
-	if err != nil {
-		return keyRef{}, err
+// maxRefs bounds the parsed URIs a Backend keeps.
+const maxRefs = 64
+
+// prepare parses the key (once per URI) and checks the context.
+func (b *Backend) prepare(ctx context.Context, key plugins.Key) (keyRef, error) {
+	b.mu.Lock()
+	ref, ok := b.refs[key.URI]
+	b.mu.Unlock()
+	if !ok {
+		var err error
+		if ref, err = parseKey(key.URI); err != nil {
+			return keyRef{}, err
+		}
+		b.mu.Lock()
+		if len(b.refs) >= maxRefs {
+			clear(b.refs)
+		}
+		b.refs[key.URI] = ref
+		b.mu.Unlock()
 	}
 	return ref, ctx.Err()
 }
@@ -102,7 +117,7 @@ func (b *Backend) HMAC(ctx context.Context, key plugins.Key, message []byte) ([]
 	if err := plugins.CheckMessage(message); err != nil {
 		return nil, fmt.Errorf("tink: %w", err)
 	}
-	ref, err := prepare(ctx, key)
+	ref, err := b.prepare(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +210,7 @@ func (b *Backend) forget(file string) {
 // is decrypted once more with KMS and checked, so a key whose policy allows Encrypt but not
 // Decrypt fails here and not at the first signature.
 func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byte, opts plugins.ImportOptions) error {
-	ref, err := prepare(ctx, key)
+	ref, err := b.prepare(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -256,7 +271,7 @@ func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byt
 // the keyset (once per file version) and says honestly what protects it: the key is
 // extractable by whoever has the file and kms:Decrypt, and not sensitive.
 func (b *Backend) DescribeKey(ctx context.Context, key plugins.Key) (plugins.KeyDescription, error) {
-	ref, err := prepare(ctx, key)
+	ref, err := b.prepare(ctx, key)
 	if err != nil {
 		return plugins.KeyDescription{}, err
 	}
@@ -291,7 +306,7 @@ func (b *Backend) DescribeKey(ctx context.Context, key plugins.Key) (plugins.Key
 // DeleteKey removes the keyset file. It needs no KMS access. Copies of the file (backups)
 // still hold the key for whoever may decrypt with the KMS key.
 func (b *Backend) DeleteKey(ctx context.Context, key plugins.Key) error {
-	ref, err := prepare(ctx, key)
+	ref, err := b.prepare(ctx, key)
 	if err != nil {
 		return err
 	}
