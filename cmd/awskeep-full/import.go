@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -47,6 +48,11 @@ An existing key is replaced only with --force.`,
 				}
 				if err != nil {
 					return fmt.Errorf("import %s: %w", u.WithoutSecrets(), explainImport(d, err, k.describeCommand(u)))
+				}
+				if slices.Contains(d.Info.Capabilities, plugins.CapabilitySoftwareWrapped) {
+					// Said once, where the choice is made (plugins.CapabilitySoftwareWrapped).
+					e.logger.Warn("the key is software-wrapped, not kept in a device: the plugin decrypts it into its memory, " +
+						"and anyone with the key file and the right to decrypt with its wrapping key can recover the secret")
 				}
 				_, err = fmt.Fprintf(e.stdout, "imported %s\n", d.Key.URI)
 				return err
