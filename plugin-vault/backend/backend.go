@@ -180,7 +180,7 @@ func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byt
 	if existing != nil {
 		if !opts.Overwrite {
 			return &vaultError{op: "import " + ref.String(), sentinel: plugins.ErrKeyExists,
-				err: fmt.Errorf("%d version(s), type %s", existing.versions(), existing.Type), hint: "import with --force to replace it"}
+				err: fmt.Errorf("type %s, latest version %d", existing.Type, existing.LatestVersion), hint: "import with --force to replace it"}
 		}
 		if err := b.deleteKey(ctx, "import", ref, token); err != nil {
 			return err
@@ -239,10 +239,12 @@ func describe(ref keyRef, info *keyInfo) plugins.KeyDescription {
 			"deletion_allowed":       strconv.FormatBool(info.DeletionAllowed),
 			"imported":               strconv.FormatBool(info.Imported),
 			"latest_version":         strconv.Itoa(info.LatestVersion),
-			"versions":               strconv.Itoa(info.versions()),
 		},
 	}
 	d.Sensitive = !d.Extractable
+	if n := info.versions(); n > 0 { // transit lists versions for some key types only
+		d.Attributes["versions"] = strconv.Itoa(n)
+	}
 	if ref.namespace != "" {
 		d.Attributes["namespace"] = ref.namespace
 	}

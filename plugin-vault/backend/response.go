@@ -38,8 +38,13 @@ func (e *apiError) Error() string {
 	}
 	parts := make([]string, 0, len(e.Errors))
 	for _, s := range e.Errors {
-		// Vault joins errors with multierror's layout ("2 errors occurred:\n\t* ...").
-		parts = append(parts, strings.Join(strings.Fields(printable(strings.ReplaceAll(s, "\n", " "))), " "))
+		// Vault joins errors with multierror's layout ("2 errors occurred:\n\t* ..."): one
+		// line, control characters out, and a bound on what a server can make us print.
+		m := strings.Join(strings.Fields(s), " ")
+		if len(m) > 200 {
+			m = m[:200] + "..."
+		}
+		parts = append(parts, printable(m))
 	}
 	return fmt.Sprintf("HTTP %d: %s", e.Status, strings.Join(parts, "; "))
 }

@@ -129,8 +129,8 @@ func parseAddr(s string) (string, error) {
 
 // printable keeps control characters of a rejected value out of error text.
 func printable(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "..."
+	if len(s) > 256 {
+		s = s[:256] + "..."
 	}
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
