@@ -124,6 +124,19 @@ func (b *Backend) token(ctx context.Context, op string, ref keyRef, pin string) 
 	return l.token, nil
 }
 
+// forget drops the cached AppRole token of ref and pin once Vault has refused it (revoked
+// or expired early), so that the next call logs in again. The refused call itself is not
+// repeated.
+func (b *Backend) forget(ref keyRef, pin string, err error) error {
+	if ref.roleID != "" && errors.Is(err, plugins.ErrPINIncorrect) {
+		lk := loginKey{addr: ref.addr, namespace: ref.namespace, authMount: ref.authMount, roleID: ref.roleID, secretID: sha256.Sum256([]byte(pin))}
+		b.mu.Lock()
+		delete(b.logins, lk)
+		b.mu.Unlock()
+	}
+	return err
+}
+
 // HMAC computes HMAC-SHA256 with the transit key: POST MOUNT/hmac/NAME/sha2-256.
 func (b *Backend) HMAC(ctx context.Context, key plugins.Key, message []byte) ([]byte, error) {
 	if err := plugins.CheckMessage(message); err != nil {
@@ -139,7 +152,7 @@ func (b *Backend) HMAC(ctx context.Context, key plugins.Key, message []byte) ([]
 	err = b.call(ctx, ref, token, http.MethodPost, ref.mount+"/hmac/"+ref.name+"/sha2-256",
 		map[string]string{"input": base64.StdEncoding.EncodeToString(message)}, &out, nil)
 	if err != nil {
-		return nil, translate("hmac", ref, err)
+		return nil, b.forget(ref, key.PIN, translate("hmac", ref, err))
 	}
 	tag, err := parseHMAC(out.HMAC)
 	if err != nil {
@@ -175,7 +188,7 @@ func (b *Backend) ImportKey(ctx context.Context, key plugins.Key, material []byt
 	}
 	existing, err := b.readKey(ctx, "import", ref, token)
 	if err != nil {
-		return err
+		return b.forget(ref, key.PIN, err)
 	}
 	if existing != nil {
 		if !opts.Overwrite {
@@ -218,7 +231,7 @@ func (b *Backend) DescribeKey(ctx context.Context, key plugins.Key) (plugins.Key
 	}
 	info, err := b.readKey(ctx, "describe", ref, token)
 	if err != nil || info == nil {
-		return plugins.KeyDescription{}, err
+		return plugins.KeyDescription{}, b.forget(ref, key.PIN, err)
 	}
 	return describe(ref, info), nil
 }
@@ -268,7 +281,7 @@ func (b *Backend) DeleteKey(ctx context.Context, key plugins.Key) error {
 	}
 	info, err := b.readKey(ctx, "delete", ref, token)
 	if err != nil {
-		return err
+		return b.forget(ref, key.PIN, err)
 	}
 	if info == nil {
 		return translate("delete", ref, &apiError{Status: http.StatusNotFound})

@@ -72,6 +72,9 @@ func translate(op string, ref keyRef, err error) error {
 	case api.Status == http.StatusForbidden && api.has("invalid token"):
 		e.sentinel = plugins.ErrPINIncorrect
 		e.hint = "Vault does not know this token (expired, revoked or mistyped); it is not retried: put a valid token in the pin-source file"
+		if ref.roleID != "" {
+			e.hint = "Vault no longer knows the token of the AppRole login (revoked or expired); it is not retried: the next call logs in again"
+		}
 	case api.Status == http.StatusForbidden:
 		e.sentinel = plugins.ErrPermissionDenied
 		e.hint = "the token's policies lack " + need(op, ref)

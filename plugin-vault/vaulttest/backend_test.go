@@ -287,6 +287,17 @@ func TestAppRole(t *testing.T) {
 		if err != nil || !bytes.Equal(got, softHMAC(m, []byte("20150830"))) {
 			t.Fatalf("HMAC via AppRole: %x, %v", got, err)
 		}
+		// Vault revokes the tokens AppRole handed out: the next call fails once, with the
+		// token refused and not retried; the one after logs in again with the secret ID.
+		if err := v.client.Sys().RevokePrefix("auth/approle/login"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.HMAC(ctx(t), key, []byte("20150830"))
+		mustFail(t, "HMAC with a revoked AppRole token", err, plugins.ErrPINIncorrect, secretID)
+		got, err = b.HMAC(ctx(t), key, []byte("20150830"))
+		if err != nil || !bytes.Equal(got, softHMAC(m, []byte("20150830"))) {
+			t.Fatalf("HMAC via AppRole after a revoked token: %x, %v", got, err)
+		}
 		before := v.Requests("")
 		_, err = b.HMAC(ctx(t), plugins.Key{URI: uri, PIN: "00000000-0000-0000-0000-000000000000"}, []byte("20150830"))
 		mustFail(t, "HMAC with a wrong secret ID", err, plugins.ErrPINIncorrect, secretID)
