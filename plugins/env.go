@@ -18,10 +18,13 @@ const PluginEnvVar = "AWSKEEP_PLUGIN_ENV"
 // and the C libraries under it need to run (search path, home and user, temporary
 // directory, locale, time zone) and the configuration of the libraries awskeep's own
 // plugins load: SoftHSM2 (SOFTHSM2_CONF), tpm2-tss and tpm2-tools (TSS2_*, TPM2TOOLS_*,
-// TCTI) and the YubiHSM tools (YUBIHSM_*). Anything else reaches a plugin only when
-// listed in $AWSKEEP_PLUGIN_ENV or passed in LaunchOptions.Env.
+// TCTI), the YubiHSM tools (YUBIHSM_*) and Vault's client settings that are not secret
+// (VAULT_ADDR, VAULT_CACERT, VAULT_NAMESPACE; never VAULT_TOKEN, which is the vault: key's
+// PIN). Anything else reaches a plugin only when listed in $AWSKEEP_PLUGIN_ENV or passed
+// in LaunchOptions.Env.
 var (
-	passedEnv         = []string{"PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "LANG", "TZ", "SOFTHSM2_CONF", "TCTI"}
+	passedEnv = []string{"PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "LANG", "TZ", "SOFTHSM2_CONF", "TCTI",
+		"VAULT_ADDR", "VAULT_CACERT", "VAULT_NAMESPACE"}
 	passedEnvPrefixes = []string{"LC_", "TSS2_", "TPM2TOOLS_", "YUBIHSM_"}
 )
 

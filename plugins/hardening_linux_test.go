@@ -185,6 +185,8 @@ func TestPluginEnvironmentIsAllowListed(t *testing.T) {
 		"LC_ALL":                "C.UTF-8",
 		"VENDOR_ONE":            "1",
 		"VENDOR_TWO":            "2",
+		"VAULT_ADDR":            "https://vault.example:8200",
+		"VAULT_TOKEN":           "hvs.host-token",
 		// Listing a secret does not pass it.
 		plugins.PluginEnvVar: "VENDOR_ONE, VENDOR_TWO AWSKEEP_PIN",
 	}
@@ -199,7 +201,7 @@ func TestPluginEnvironmentIsAllowListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := environOf(t, pluginPid(t, p))
-	for _, k := range []string{"SOFTHSM2_CONF", "TPM2TOOLS_TCTI", "LC_ALL", "VENDOR_ONE", "VENDOR_TWO"} {
+	for _, k := range []string{"SOFTHSM2_CONF", "TPM2TOOLS_TCTI", "LC_ALL", "VENDOR_ONE", "VENDOR_TWO", "VAULT_ADDR"} {
 		if env[k] != host[k] {
 			t.Errorf("plugin environment: %s=%q, want %q", k, env[k], host[k])
 		}
@@ -210,7 +212,7 @@ func TestPluginEnvironmentIsAllowListed(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"AWSKEEP_PIN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID",
-		"UNLISTED_HOST_VAR", plugins.PluginEnvVar} {
+		"UNLISTED_HOST_VAR", "VAULT_TOKEN", plugins.PluginEnvVar} {
 		if v, ok := env[k]; ok {
 			t.Errorf("plugin environment has %s (%d bytes)", k, len(v))
 		}
