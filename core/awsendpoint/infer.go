@@ -64,7 +64,8 @@ func Infer(host string) (Scope, error) {
 		return fail("%s", e.note)
 	case e != nil:
 		name = e.name
-	case key[0] < 'a' || key[0] > 'z':
+	case key == "" || key[0] < 'a' || key[0] > 'z', !serviceLabel(key):
+		// What URL would refuse (a name left as "a-" by removing "-fips") is no service.
 		return fail("it names no service")
 	}
 
@@ -122,7 +123,14 @@ func clean(labels []string) []string {
 		if l == "fips" || l == "dualstack" {
 			continue
 		}
-		l = strings.TrimSuffix(l, "-fips")
+		// Every "-fips", so that the name is the same however often the host repeats it, and
+		// what is left may be a marker itself ("fips-fips").
+		for strings.HasSuffix(l, "-fips") {
+			l = strings.TrimSuffix(l, "-fips")
+		}
+		if l == "fips" || l == "dualstack" {
+			continue
+		}
 		if strings.HasPrefix(l, "s3express-") && l != "s3express-control" {
 			l = "s3express"
 		}
