@@ -159,12 +159,19 @@ func TestOktaPushWait(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pushes := idp.PushesSent("hal")
-			ctx, cancel := context.WithTimeout(ctxT(t), 300*time.Millisecond)
-			defer cancel()
+			// The deadline starts when the push is sent, not before the password is
+			// checked, so a slow machine cannot end the wait before it begins.
+			ctx := newPushDeadline(ctxT(t))
 			okta, shown := testOkta()
 			okta.PollInterval = 20 * time.Millisecond
-			if tc.cancel {
-				okta.Notify = func(string) { cancel() }
+			notify := okta.Notify
+			okta.Notify = func(line string) {
+				notify(line)
+				if tc.cancel {
+					ctx.end(context.Canceled)
+					return
+				}
+				time.AfterFunc(300*time.Millisecond, func() { ctx.end(context.DeadlineExceeded) })
 			}
 			start := time.Now()
 			_, err := okta.Login(ctx, Login{URL: idp.OktaAppURL, Username: "hal", Password: (&answer{value: "pw-hal-9"}).fn, MFACode: never(t, "MFACode")})
@@ -181,6 +188,37 @@ func TestOktaPushWait(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pushDeadline is a context that ends, with the error given, when the test says so: a
+// deadline armed by the push notice rather than at the start of the login.
+type pushDeadline struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+	mu   sync.Mutex
+	err  error
+}
+
+func newPushDeadline(parent context.Context) *pushDeadline {
+	return &pushDeadline{Context: parent, done: make(chan struct{})}
+}
+
+func (c *pushDeadline) end(err error) {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.err = err
+		c.mu.Unlock()
+		close(c.done)
+	})
+}
+
+func (c *pushDeadline) Done() <-chan struct{} { return c.done }
+
+func (c *pushDeadline) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }
 
 // fakeOkta answers /api/v1/authn with the transactions of its script, in order, and
