@@ -60,6 +60,9 @@ Settings live in profiles of ~/.aws/config ($AWS_CONFIG_FILE):
 
 	keys := groupCommand("keys", "Describe, delete and convert keys in devices")
 	keys.AddCommand(newKeysDescribeCommand(e), newKeysDeleteCommand(e), newKeysFromBotoPatchCommand(e))
+	for _, hook := range keysCommands {
+		keys.AddCommand(hook(e))
+	}
 	plugins := groupCommand("plugins", "List and pin the installed device plugins")
 	plugins.AddCommand(newPluginsListCommand(e), newPluginsPinCommand(e))
 	saml := groupCommand("saml", "Manage SAML federation settings")
@@ -91,8 +94,13 @@ Settings live in profiles of ~/.aws/config ($AWS_CONFIG_FILE):
 	return root
 }
 
-// extraCommands are added by files behind build tags (man.go: the man page generator).
+// extraCommands are top-level commands registered by the files that define them (in an
+// init function), so that a command lives in one file: man.go (the man page generator,
+// behind a build tag), rotate.go, audit.go. cobra sorts commands by name in help.
 var extraCommands []func(*env) *cobra.Command
+
+// keysCommands are subcommands of `awskeep keys` registered the same way (keys_list.go).
+var keysCommands []func(*env) *cobra.Command
 
 // groupCommand is a command that only holds subcommands: bare, it prints its help.
 func groupCommand(name, short string) *cobra.Command {
