@@ -97,6 +97,11 @@ func StartServer(ctx context.Context, dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return startServer(ctx, dir, bin)
+}
+
+// startServer runs prog with args followed by moto_server's host and port flags.
+func startServer(ctx context.Context, dir, prog string, args ...string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -107,7 +112,7 @@ func StartServer(ctx context.Context, dir string) (*Server, error) {
 		return nil, err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command(prog, append(args, "-H", "127.0.0.1", "-p", strconv.Itoa(port))...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group, so Stop can end the server and any child it forks.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
@@ -247,12 +252,21 @@ func (s *Server) PutObject(ctx context.Context, bucket, key, body string) error 
 func (s *Server) iam(ctx context.Context, form url.Values, out any) error {
 	form.Set("Version", "2010-05-08")
 	body := form.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/", strings.NewReader(body))
+	req, err := newFormRequest(ctx, s.URL, body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	return s.do(req, "iam", hash(body), form.Get("Action"), out)
+}
+
+// newFormRequest is a POST of a form-encoded body to endpoint's root.
+func newFormRequest(ctx context.Context, endpoint, body string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	return req, nil
 }
 
 func (s *Server) s3(ctx context.Context, method, path, body string) error {
@@ -270,6 +284,11 @@ func (s *Server) do(req *http.Request, service, payloadHash, what string, out an
 	if err := s.signer.SignHTTP(req.Context(), req, payloadHash, bootstrap, service, Region, time.Now(), optFns...); err != nil {
 		return err
 	}
+	return s.send(req, what, out)
+}
+
+// send sends a signed request and decodes its XML answer into out (when not nil).
+func (s *Server) send(req *http.Request, what string, out any) error {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("moto %s: %w", what, err)
