@@ -17,6 +17,11 @@
 // a new file is created 0600 (its directory 0700 if that is created too), and an existing
 // file open to group or others, or owned by another user, is refused rather than written.
 //
+// UpdateConfig is the same editor for a profile of the shared config file (~/.aws/config,
+// sections [profile NAME]), which `awskeep rotate` points at a new key; that file holds no
+// secrets, so it may be readable by others, but it must be the user's and writable only by
+// them.
+//
 // The user of this package is the awskeep command (awskeep update, and its --daemon mode
 // that refreshes the section before the credentials expire).
 package credfile

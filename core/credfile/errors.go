@@ -24,6 +24,9 @@ var (
 	// Options.LockTimeout.
 	ErrLockTimeout = errors.New("timed out waiting for the credentials file lock")
 
+	// ErrNoSection means UpdateConfig found no section for the profile (or no file).
+	ErrNoSection = errors.New("no such profile in the config file")
+
 	// ErrUnsupported means the operating system lacks what Update needs (flock,
 	// O_NOFOLLOW, file owners).
 	ErrUnsupported = errors.New("not supported on this operating system")

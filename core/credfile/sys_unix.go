@@ -24,9 +24,10 @@ type fileMeta struct {
 
 // readRegular opens path without following a symbolic link (Update resolved the link
 // before taking the lock; a link appearing since is refused) and without blocking on a
-// FIFO, and reads it if it is a regular file of at most max bytes (data nil otherwise).
-// The metadata comes from the open descriptor.
-func readRegular(path string, max int64) ([]byte, fileMeta, error) {
+// FIFO, and reads it if it is a regular file of at most max bytes, owned by the user,
+// without any of the permission bits in refused (data nil otherwise). The metadata comes
+// from the open descriptor.
+func readRegular(path string, max int64, refused fs.FileMode) ([]byte, fileMeta, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		// Linux and macOS say ELOOP for a symbolic link under O_NOFOLLOW, FreeBSD EMLINK.
@@ -45,7 +46,7 @@ func readRegular(path string, max int64) ([]byte, fileMeta, error) {
 		return nil, fileMeta{}, ErrUnsupported
 	}
 	m := fileMeta{regular: fi.Mode().IsRegular(), perm: fi.Mode().Perm(), uid: int(st.Uid)}
-	if !m.regular || fi.Size() > max || m.perm&0o077 != 0 || m.uid != os.Geteuid() {
+	if !m.regular || fi.Size() > max || m.perm&refused != 0 || m.uid != os.Geteuid() {
 		return nil, m, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))

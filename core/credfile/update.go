@@ -222,7 +222,7 @@ func ensureDir(dir string) error {
 // readFile reads the file under the lock. A missing file reads as empty, mode 0600. The
 // checks use the open descriptor, so they describe the file actually read.
 func readFile(path string) (data []byte, perm fs.FileMode, exists bool, err error) {
-	data, meta, err := readRegular(path, maxFileSize)
+	data, meta, err := readRegular(path, maxFileSize, 0o077)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, 0o600, false, nil
