@@ -18,4 +18,6 @@ type fileMeta struct {
 	uid     int
 }
 
-func readRegular(string, int64, fs.FileMode) ([]byte, fileMeta, error) { return nil, fileMeta{}, ErrUnsupported }
+func readRegular(string, int64, fs.FileMode) ([]byte, fileMeta, error) {
+	return nil, fileMeta{}, ErrUnsupported
+}
