@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
 
 	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/pin"
@@ -41,9 +43,13 @@ type Device struct {
 	plugin *plugins.Plugin
 }
 
-// Open resolves the PIN for u (its pin-source, pin-value, $AWSKEEP_PIN or a prompt on the
-// terminal) and starts the plugin for u's scheme. Errors are classified: a PIN that cannot
-// be found is creds.ClassPrompt or ClassConfig, a plugin that cannot start ClassPlugin.
+// Open starts the plugin for u's scheme and, when the plugin declares
+// plugins.CapabilityPIN in its Info, resolves the key's PIN (see NeedsPIN and resolvePIN:
+// its pin-source, pin-value, $AWSKEEP_PIN or a prompt on the terminal). A plugin without
+// PINs (a Tink keyset, whose protection is KMS) is never sent $AWSKEEP_PIN and never
+// causes a prompt. Errors are classified: a PIN that cannot be found is creds.ClassPrompt
+// or ClassConfig, a plugin that cannot start ClassPlugin, a host that is itself running
+// under a plugin too deep ClassConfig (see CheckPluginDepth).
 func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error) {
 	// The plugin is found and checked first: asking for a PIN for a key no plugin serves
 	// would waste the user's time (and a PIN typed for nothing).
@@ -51,18 +57,46 @@ func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error)
 	if err != nil {
 		return nil, creds.Wrap(creds.ClassPlugin, "", err)
 	}
-	secret, err := resolvePIN(ctx, u, opts)
-	if err != nil {
+	if err := CheckPluginDepth(opts.getenv()); err != nil {
 		return nil, err
 	}
 	p, info, err := pluginhost.StartPath(ctx, path, u.Scheme, opts.Logger, opts.Host)
 	if err != nil {
 		return nil, creds.Wrap(creds.ClassPlugin, "", err)
 	}
+	secret, err := keyPIN(ctx, u, info, opts)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
 	return &Device{
 		Backend: p, plugin: p, Info: info,
 		Key: plugins.Key{URI: u.WithoutSecrets().String(), PIN: secret},
 	}, nil
+}
+
+// NeedsPIN reports whether the host resolves a PIN for keys of the plugin that answered
+// info: only a plugin that declares plugins.CapabilityPIN is asked to check one. For the
+// others the host sends an empty PIN, unless the key URI itself names one (pin-source, or a
+// non-empty pin-value: the user's explicit choice, for a backend that checks a PIN without
+// declaring it); $AWSKEEP_PIN and the terminal are never consulted for them.
+func NeedsPIN(info plugins.Info, u *keyuri.URI) bool {
+	if slices.Contains(info.Capabilities, plugins.CapabilityPIN) {
+		return true
+	}
+	if _, ok := u.QueryAttr(keyuri.PINSource); ok {
+		return true
+	}
+	v, _ := u.QueryAttr(keyuri.PINValue)
+	return v != ""
+}
+
+// keyPIN is the PIN the host sends for u to the plugin that answered info.
+func keyPIN(ctx context.Context, u *keyuri.URI, info plugins.Info, opts OpenOptions) (string, error) {
+	if !NeedsPIN(info, u) {
+		return "", nil
+	}
+	return resolvePIN(ctx, u, opts)
 }
 
 // Deriver is the key's sigv4.Deriver, with errors explained (see Explain).
@@ -76,14 +110,8 @@ func (d *Device) Deriver() sigv4.Deriver {
 
 // resolvePIN finds the PIN for u as OpenOptions say; errors are classified.
 func resolvePIN(ctx context.Context, u *keyuri.URI, opts OpenOptions) (string, error) {
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = opts.Host.Getenv
-	}
 	secret, err := pin.Resolve(ctx, u, func(o *pin.Options) {
-		if getenv != nil {
-			o.Getenv = getenv
-		}
+		o.Getenv = opts.getenv()
 		if opts.Prompter != nil {
 			o.Prompter = opts.Prompter
 		}
@@ -100,6 +128,17 @@ func resolvePIN(ctx context.Context, u *keyuri.URI, opts OpenOptions) (string, e
 		return "", creds.Wrap(class, "PIN", err)
 	}
 	return secret, nil
+}
+
+// getenv is opts' environment: Getenv, else Host.Getenv, else os.Getenv.
+func (opts OpenOptions) getenv() func(string) string {
+	switch {
+	case opts.Getenv != nil:
+		return opts.Getenv
+	case opts.Host.Getenv != nil:
+		return opts.Host.Getenv
+	}
+	return os.Getenv
 }
 
 // Close ends the plugin.
