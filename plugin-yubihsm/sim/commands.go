@@ -29,6 +29,10 @@ func (d *Device) run(s *session, inner []byte) (rsp []byte, closing bool) {
 	}
 	cmd, data := yubihsm.Command(inner[0]), inner[3:]
 	d.stats.SessionCommands[cmd]++
+	if d.refuseUnlogged(cmd) {
+		// Force audit with a full Log Store: the command does not run.
+		return d.innerFail(yubihsm.ErrLogFull), false
+	}
 	var code yubihsm.ErrorCode
 	var out []byte
 	switch cmd {
@@ -56,9 +60,19 @@ func (d *Device) run(s *session, inner []byte) (rsp []byte, closing bool) {
 		out, code = d.deleteObject(s, data)
 	case yubihsm.CmdPutAuthenticationKey:
 		out, code = d.putAuthenticationKey(s, data)
+	case yubihsm.CmdGetLogEntries:
+		out, code = d.getLogEntries(s, data)
+	case yubihsm.CmdSetLogIndex:
+		out, code = d.setLogIndex(s, data)
+	case yubihsm.CmdSetOption:
+		out, code = d.setOption(s, data)
+	case yubihsm.CmdGetOption:
+		out, code = d.getOption(s, data)
 	default:
 		code = yubihsm.ErrInvalidCommand
 	}
+	target, second := logTargets(cmd, data, out, code == yubihsm.ErrOK)
+	d.record(cmd, len(data), s.authKey, target, second, code == yubihsm.ErrOK)
 	if code != yubihsm.ErrOK {
 		return d.innerFail(code), false
 	}

@@ -85,6 +85,7 @@ type Device struct {
 	corrupt  int
 	stats    Stats
 	factory  object // authentication key 1 as shipped, for Reset
+	audit    auditState
 }
 
 // Stats counts what a Device was sent, for tests.
@@ -131,7 +132,8 @@ func New(optFns ...func(*Options)) (*Device, error) {
 }
 
 // Reset returns the device to its factory state, as RESET_DEVICE does: every session and
-// object is gone but authentication key 1. Counters and armed faults stay.
+// object is gone but authentication key 1, the audit options are off, and the log restarts
+// with a reset entry and a boot entry. Counters and armed faults stay.
 func (d *Device) Reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -143,6 +145,7 @@ func (d *Device) Reset() {
 	d.objects = map[objKey]*object{{auth.typ, auth.id}: &auth}
 	d.seqs = map[objKey]byte{}
 	d.sessions = [MaxSessions]*session{}
+	d.resetLog()
 }
 
 // Stats returns a copy of the device's counters.
@@ -211,7 +214,7 @@ func (d *Device) Transceive(frame []byte) []byte {
 func (d *Device) deviceInfo() []byte {
 	b := []byte{2, 4, 0}
 	b = binary.BigEndian.AppendUint32(b, d.serial)
-	b = append(b, 62, 0)
+	b = append(b, LogSize, byte(len(d.audit.entries)))
 	return append(b, byte(yubihsm.AlgHMACSHA1), byte(yubihsm.AlgHMACSHA256), byte(yubihsm.AlgHMACSHA384),
 		byte(yubihsm.AlgHMACSHA512), byte(yubihsm.AlgAES128YubicoAuthentication))
 }
@@ -229,7 +232,19 @@ func (d *Device) fail(code yubihsm.ErrorCode) []byte {
 	return []byte{byte(yubihsm.CmdError), 0, 1, byte(code)}
 }
 
+// createSession runs CREATE_SESSION and logs it: no session key yet, the authentication
+// key as target.
 func (d *Device) createSession(data []byte) []byte {
+	target := uint16(noKey)
+	if len(data) >= 2 {
+		target = binary.BigEndian.Uint16(data)
+	}
+	rsp := d.createSessionUnlogged(data)
+	d.record(yubihsm.CmdCreateSession, len(data), noKey, target, noKey, rsp[0] != byte(yubihsm.CmdError))
+	return rsp
+}
+
+func (d *Device) createSessionUnlogged(data []byte) []byte {
 	if len(data) != 2+scp03.ChallengeSize {
 		return d.fail(yubihsm.ErrWrongLength)
 	}
@@ -268,7 +283,18 @@ func (d *Device) createSession(data []byte) []byte {
 	return reply(yubihsm.CmdCreateSession, append(out, cryptogram[:]...))
 }
 
+// authenticateSession runs AUTHENTICATE_SESSION and logs it like CREATE_SESSION.
 func (d *Device) authenticateSession(frame []byte) []byte {
+	target := uint16(noKey)
+	if len(frame) > 3 && int(frame[3]) < MaxSessions && d.sessions[frame[3]] != nil {
+		target = d.sessions[frame[3]].authKey
+	}
+	rsp := d.authenticateSessionUnlogged(frame)
+	d.record(yubihsm.CmdAuthenticateSession, len(frame)-3, noKey, target, noKey, rsp[0] != byte(yubihsm.CmdError))
+	return rsp
+}
+
+func (d *Device) authenticateSessionUnlogged(frame []byte) []byte {
 	if len(frame) != 3+1+scp03.CryptogramSize+scp03.MACSize {
 		return d.fail(yubihsm.ErrWrongLength)
 	}

@@ -109,3 +109,49 @@ func FuzzSessionResponse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseLogEntries(f *testing.F) {
+	var l LogEntries
+	for _, lines := range publishedLogs {
+		for _, line := range lines {
+			e := LogEntry{Number: line.number, Command: line.cmd, Length: line.length, SessionKey: line.session,
+				TargetKey: line.target, SecondKey: line.second, Result: line.result, Tick: line.tick}
+			l.Entries = append(l.Entries, e)
+		}
+	}
+	f.Add(l.Marshal())
+	f.Add([]byte{0, 1, 0, 2, 0})
+	f.Add([]byte{0, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := ParseLogEntries(b)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error of unknown kind: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(l.Marshal(), b) {
+			t.Fatalf("round trip: %x -> %x", b, l.Marshal())
+		}
+		if err := l.Verify(nil); err != nil && !errors.Is(err, ErrLogChain) {
+			t.Fatalf("Verify: error of unknown kind: %v", err)
+		}
+	})
+}
+
+func FuzzParseCommandAudit(f *testing.F) {
+	f.Add([]byte{0x53, 1, 0x5c, 2})
+	f.Add([]byte{0x53})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseCommandAudit(b)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) || len(b)%2 == 0 {
+				t.Fatalf("refused %x: %v", b, err)
+			}
+			return
+		}
+		if len(m) > len(b)/2 {
+			t.Fatalf("%d settings from %d bytes", len(m), len(b))
+		}
+	})
+}

@@ -19,12 +19,16 @@ const (
 	CmdCloseSession         Command = 0x40
 	CmdPutAuthenticationKey Command = 0x44
 	CmdListObjects          Command = 0x48
+	CmdGetLogEntries        Command = 0x4d
 	CmdGetObjectInfo        Command = 0x4e
+	CmdSetOption            Command = 0x4f
+	CmdGetOption            Command = 0x50
 	CmdPutHMACKey           Command = 0x52
 	CmdSignHMAC             Command = 0x53
 	CmdDeleteObject         Command = 0x58
 	CmdGenerateHMACKey      Command = 0x5a
 	CmdVerifyHMAC           Command = 0x5c
+	CmdSetLogIndex          Command = 0x67
 	// CmdError is the command byte of an error response: 7f | 0001 | code.
 	CmdError Command = 0x7f
 	// ResponseFlag is set in the command byte of a successful response.
@@ -37,7 +41,8 @@ var commandNames = map[Command]string{
 	CmdPutAuthenticationKey: "PUT_AUTHENTICATION_KEY", CmdListObjects: "LIST_OBJECTS",
 	CmdGetObjectInfo: "GET_OBJECT_INFO", CmdPutHMACKey: "PUT_HMAC_KEY", CmdSignHMAC: "SIGN_HMAC",
 	CmdDeleteObject: "DELETE_OBJECT", CmdGenerateHMACKey: "GENERATE_HMAC_KEY",
-	CmdVerifyHMAC: "VERIFY_HMAC", CmdError: "ERROR",
+	CmdVerifyHMAC: "VERIFY_HMAC", CmdError: "ERROR", CmdGetLogEntries: "GET_LOG_ENTRIES",
+	CmdSetLogIndex: "SET_LOG_INDEX", CmdSetOption: "SET_OPTION", CmdGetOption: "GET_OPTION",
 }
 
 // String returns the command's name in the YubiHSM 2 documentation, e.g. "SIGN_HMAC".
