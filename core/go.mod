@@ -14,7 +14,10 @@ require (
 	gopkg.in/ini.v1 v1.68.0
 )
 
-require github.com/rogpeppe/go-internal v1.16.0 // indirect
+require (
+	github.com/aws/aws-sdk-go-v2/service/iam v1.64.8
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
+)
 
 require (
 	github.com/fatih/color v1.13.0 // indirect

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package rotate
+
+const oNoFollow = 0
