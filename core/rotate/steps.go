@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/credfile"
+	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/devicekey"
 	"github.com/awskeep/awskeep/core/sigv4"
 	"github.com/awskeep/awskeep/core/sts"
