@@ -143,8 +143,10 @@ const (
 // ProtocolVersion is the version of the contract this package implements. 1.1 added
 // Info.MaxMessageSize. 1.2 secures the channel on Linux without TLS: a unix socket in a
 // private directory whose ends check each other's process (SO_PEERCRED); hosts warn about
-// plugins built for an older version, whose side checks nothing.
-const ProtocolVersion = "1.2"
+// plugins built for an older version, whose side checks nothing. 1.3 adds the optional
+// operations ListKeys (KeyLister, CapabilityListKeys) and AuditLog (AuditLogReader,
+// CapabilityAuditLog); a plugin without them, or built before 1.3, answers ErrUnsupported.
+const ProtocolVersion = "1.3"
 
 // AlgorithmHMACSHA256 is the only key algorithm of protocol v1.
 const AlgorithmHMACSHA256 = "hmac-sha256"

@@ -217,6 +217,18 @@ func dispense(client *plugin.Client) (Backend, error) {
 	return b, nil
 }
 
+// ListKeys asks the plugin to list the keys on a device (see KeyLister). A plugin without
+// the operation, or built before protocol 1.3, answers ErrUnsupported.
+func (p *Plugin) ListKeys(ctx context.Context, key Key) ([]KeyEntry, error) {
+	return ListKeys(ctx, p.Backend, key)
+}
+
+// AuditLog asks the plugin for the device's audit log (see AuditLogReader). A plugin
+// without the operation, or built before protocol 1.3, answers ErrUnsupported.
+func (p *Plugin) AuditLog(ctx context.Context, key Key, req AuditLogRequest) (AuditLogResult, error) {
+	return ReadAuditLog(ctx, p.Backend, key, req)
+}
+
 // Name is the plugin's name, from its file name (awskeep-plugin-NAME).
 func (p *Plugin) Name() string { return p.name }
 

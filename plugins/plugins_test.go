@@ -31,6 +31,12 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "errors":
 		plugins.Serve(errorBackend{})
+	case "lister":
+		plugins.Serve(listerBackend{})
+	case "badaudit":
+		plugins.ServeMalformedAuditLog(errorBackend{})
+	case "v12":
+		plugins.ServeProtocol12(errorBackend{})
 	case "stdout":
 		fmt.Println("a vendor library says hello on stdout")
 		plugins.Serve(errorBackend{})

@@ -94,6 +94,10 @@ func fromStatus(ctx context.Context, err error) error {
 		return context.DeadlineExceeded
 	case codes.Unavailable:
 		return &RemoteError{Sentinel: ErrPluginUnavailable, Message: "plugin connection lost: " + st.Message()}
+	case codes.Unimplemented:
+		// No ErrorDetail: the plugin's gRPC server does not know the RPC at all, so it was
+		// built before the protocol version that added it (1.3 for ListKeys and AuditLog).
+		return &RemoteError{Sentinel: ErrUnsupported, Message: "the plugin does not know this operation (built for an older protocol than " + ProtocolVersion + "): " + st.Message()}
 	}
 	return &RemoteError{Sentinel: ErrDevice, Message: st.Message()}
 }

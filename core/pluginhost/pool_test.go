@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 	case "protocol-1.1":
 		plugins.Serve(oldCrashy{})
 		os.Exit(0)
+	case "lister":
+		plugins.Serve(crashyLister{})
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }

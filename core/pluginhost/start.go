@@ -77,7 +77,7 @@ func StartPath(ctx context.Context, path, scheme string, logger *slog.Logger, op
 	if _, minor, _ := strings.Cut(info.ProtocolVersion, "."); logger != nil && (minor == "0" || minor == "1") {
 		// Built before protocol 1.2, its side of the plugin channel admits any process of
 		// this user that reaches the socket (see plugins, channel_linux.go).
-		logger.Warn("plugin built for protocol "+info.ProtocolVersion+" does not check who connects to it; rebuild it against this awskeep's plugins module (1.2)", "plugin", name)
+		logger.Warn("plugin built for protocol "+info.ProtocolVersion+" does not check who connects to it; rebuild it against this awskeep's plugins module ("+plugins.ProtocolVersion+")", "plugin", name)
 	}
 	if scheme != "" && !slices.Contains(info.Schemes, scheme) {
 		p.Close()

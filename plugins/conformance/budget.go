@@ -89,3 +89,15 @@ func (b *budgeted) DeleteKey(ctx context.Context, key plugins.Key) error {
 	start := time.Now()
 	return b.explain(ctx, start, b.Backend.DeleteKey(ctx, key))
 }
+
+func (b *budgeted) ListKeys(ctx context.Context, key plugins.Key) ([]plugins.KeyEntry, error) {
+	start := time.Now()
+	entries, err := plugins.ListKeys(ctx, b.Backend, key)
+	return entries, b.explain(ctx, start, err)
+}
+
+func (b *budgeted) AuditLog(ctx context.Context, key plugins.Key, req plugins.AuditLogRequest) (plugins.AuditLogResult, error) {
+	start := time.Now()
+	log, err := plugins.ReadAuditLog(ctx, b.Backend, key, req)
+	return log, b.explain(ctx, start, err)
+}

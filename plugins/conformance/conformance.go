@@ -1,7 +1,8 @@
 // Package conformance is the test kit every awskeep backend runs. It checks, against the
 // real device, what the host relies on: HMAC known answers, import and overwrite rules,
 // what DescribeKey promises, errors arriving as the contract's sentinels, message limits,
-// concurrency and cancellation.
+// concurrency and cancellation, and the optional operations of protocol 1.3 (ListKeys,
+// AuditLog): held to what they promise where Info claims them, ErrUnsupported where not.
 //
 // A backend's test calls Run twice: once with the backend in process, and once with the
 // same backend behind its real plugin binary (BuildPlugin, LaunchPlugin), so that the gRPC
@@ -103,6 +104,8 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("NotFound", k.notFound)
 	t.Run("WrongPIN", k.wrongPIN)
 	t.Run("DeleteKey", k.deleteKey)
+	t.Run("ListKeys", k.listKeys)
+	t.Run("AuditLog", k.auditLog)
 	t.Run("Concurrent", k.concurrent)
 	t.Run("Cancellation", k.cancellation)
 }

@@ -50,3 +50,33 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDevice checks ParseDevice as FuzzRoundTrip checks Parse, and that it accepts
+// every key URI Parse accepts (a key's own URI names its device too).
+func FuzzParseDevice(f *testing.F) {
+	for _, s := range []string{
+		"pkcs11:token=aws?module-path=/usr/lib/softhsm/libsofthsm2.so",
+		"tpm:", "tpm:dir=/etc/awskeep", "tpm:handle=0x81010002", "tpm:dir=/a;file=/b",
+		"yubihsm:?connector=http://127.0.0.1:12345&auth-key-id=1", "yubihsm:object-id=0",
+		"example:?pin-value=1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := keyuri.ParseDevice(s)
+		if _, keyErr := keyuri.Parse(s); keyErr == nil && err != nil {
+			t.Fatalf("Parse accepts %q, ParseDevice refuses it: %v", s, err)
+		}
+		if err != nil {
+			return
+		}
+		printed := u.String()
+		back, err := keyuri.ParseDevice(printed)
+		if err != nil {
+			t.Fatalf("ParseDevice(String()) of %q: %q: %v", s, printed, err)
+		}
+		if again := back.String(); again != printed {
+			t.Fatalf("String not a fixed point: %q then %q", printed, again)
+		}
+	})
+}

@@ -38,7 +38,28 @@ type URI struct {
 // Parse parses a key URI strictly: unknown attributes of the known schemes, repeated
 // attributes, characters that must be percent-encoded, and malformed percent-encodings are
 // errors wrapping plugins.ErrInvalidKeyURI. The error text never holds a pin-value.
-func Parse(s string) (*URI, error) {
+func Parse(s string) (*URI, error) { return parse(s, false) }
+
+// ParseDevice parses a URI that names a device, or a place on it, rather than one key: the
+// argument of ListKeys and AuditLog (awskeep keys list, awskeep audit). It is Parse, except
+// that the path attributes that name a key may be left out ("pkcs11:token=aws",
+// "yubihsm:?connector=http://127.0.0.1:12345", "tpm:", "tpm:dir=/etc/awskeep"); a key's
+// own URI parses too. The scheme's Schema.CheckDevice, if any, checks the rest.
+func ParseDevice(s string) (*URI, error) { return parse(s, true) }
+
+// ParseDeviceFor is ParseDevice that requires the scheme to be scheme, as ParseFor.
+func ParseDeviceFor(scheme, s string) (*URI, error) {
+	u, err := ParseDevice(s)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != scheme {
+		return nil, invalid(fmt.Sprintf("scheme %q is not served here (this backend serves %s:)", u.Scheme, scheme))
+	}
+	return u, nil
+}
+
+func parse(s string, device bool) (*URI, error) {
 	colon := strings.IndexByte(s, ':')
 	if colon <= 0 {
 		return nil, invalid("missing scheme (expected e.g. pkcs11:, tpm: or yubihsm:)")
@@ -63,7 +84,7 @@ func Parse(s string) (*URI, error) {
 			return nil, err
 		}
 	}
-	if err := sc.validate(u); err != nil {
+	if err := sc.validate(u, device); err != nil {
 		return nil, err
 	}
 	return u, nil

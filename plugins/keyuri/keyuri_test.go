@@ -168,3 +168,43 @@ func TestHelpers(t *testing.T) {
 		t.Fatalf("ObjectID = %d, %v", id, err)
 	}
 }
+
+func TestParseDevice(t *testing.T) {
+	for _, tc := range []struct {
+		uri      string
+		keyOK    bool // Parse accepts it
+		deviceOK bool // ParseDevice accepts it
+	}{
+		{"pkcs11:token=aws", true, true},
+		{"tpm:", false, true},
+		{"tpm:dir=/etc/awskeep", false, true},
+		{"tpm:dir=", false, false},
+		{"tpm:handle=0x81010002", true, true},
+		{"tpm:handle=0x01", false, false},
+		{"tpm:file=/k.pem;dir=/etc", false, false},
+		{"tpm:file=/k.pem", true, true},
+		{"yubihsm:?connector=http://127.0.0.1:1&auth-key-id=1", false, true},
+		{"yubihsm:?auth-key-id=0", false, false},
+		{"yubihsm:object-id=0x10", true, true},
+		{"yubihsm:object-id=0", false, false},
+		{"yubihsm:object-id=", false, false},
+		{"yubihsm:?nope=1", false, false},
+	} {
+		t.Run(tc.uri, func(t *testing.T) {
+			_, err := keyuri.Parse(tc.uri)
+			if (err == nil) != tc.keyOK {
+				t.Errorf("Parse: %v, want ok %v", err, tc.keyOK)
+			}
+			_, err = keyuri.ParseDevice(tc.uri)
+			if (err == nil) != tc.deviceOK {
+				t.Errorf("ParseDevice: %v, want ok %v", err, tc.deviceOK)
+			}
+			if err != nil && !errors.Is(err, plugins.ErrInvalidKeyURI) {
+				t.Errorf("ParseDevice error %v does not wrap ErrInvalidKeyURI", err)
+			}
+		})
+	}
+	if _, err := keyuri.ParseDeviceFor("tpm", "pkcs11:token=a"); !errors.Is(err, plugins.ErrInvalidKeyURI) {
+		t.Errorf("ParseDeviceFor of another scheme: %v", err)
+	}
+}

@@ -35,6 +35,10 @@ type Schema struct {
 	// sentinel); Parse returns it as the text of an error wrapping plugins.ErrInvalidKeyURI.
 	// An error that already wraps ErrInvalidKeyURI is returned unchanged.
 	Check func(*URI) error
+	// CheckDevice, if set, replaces Check for URIs parsed with ParseDevice, which name a
+	// device rather than one key. Without it, ParseDevice runs Check when the URI has every
+	// Required attribute and skips it otherwise.
+	CheckDevice func(*URI) error
 }
 
 // schema is a registered Schema with the characters its path values may hold unencoded.
@@ -58,16 +62,19 @@ func init() {
 		Query: []string{"module-name", "module-path"},
 		Check: checkPKCS11,
 	})
+	// dir= names a directory of key files, for ListKeys only (ParseDevice).
 	register("tpm", isLoosePathChar, Schema{
-		Path:  []string{"handle", "file"},
-		Query: []string{"device", "pcrs"},
-		Check: checkTPM,
+		Path:        []string{"handle", "file", "dir"},
+		Query:       []string{"device", "pcrs"},
+		Check:       checkTPM,
+		CheckDevice: checkTPMDevice,
 	})
 	register("yubihsm", isLoosePathChar, Schema{
-		Path:     []string{"object-id"},
-		Query:    []string{"connector", "auth-key-id", "label", "domains"},
-		Required: []string{"object-id"},
-		Check:    checkYubiHSM,
+		Path:        []string{"object-id"},
+		Query:       []string{"connector", "auth-key-id", "label", "domains"},
+		Required:    []string{"object-id"},
+		Check:       checkYubiHSM,
+		CheckDevice: checkYubiHSM,
 	})
 }
 
@@ -130,7 +137,9 @@ func schemaFor(scheme string) schema {
 	return schema{scheme: scheme, pathChar: isLoosePathChar}
 }
 
-func (s schema) validate(u *URI) error {
+// validate checks u against the schema; device says u names a device (ParseDevice), whose
+// key-naming attributes may be missing.
+func (s schema) validate(u *URI, device bool) error {
 	if err := known(u.Path, s.Path, "path"); err != nil {
 		return err
 	}
@@ -142,17 +151,25 @@ func (s schema) validate(u *URI) error {
 			return invalid("give pin-source or pin-value, not both")
 		}
 	}
+	check := s.Check
 	for _, name := range s.Required {
 		if v, ok := u.PathAttr(name); !ok {
+			if device {
+				check = nil
+				continue
+			}
 			return invalid(fmt.Sprintf("%s: %s= is required", s.scheme, name))
 		} else if v == "" {
 			return invalid(fmt.Sprintf("%s: %s= is empty", s.scheme, name))
 		}
 	}
-	if s.Check == nil {
+	if device && s.CheckDevice != nil {
+		check = s.CheckDevice
+	}
+	if check == nil {
 		return nil
 	}
-	err := s.Check(u)
+	err := check(u)
 	if err == nil || errors.Is(err, plugins.ErrInvalidKeyURI) {
 		return err
 	}
@@ -196,6 +213,9 @@ func checkPKCS11(u *URI) error {
 func checkTPM(u *URI) error {
 	handle, hasHandle := u.PathAttr("handle")
 	file, hasFile := u.PathAttr("file")
+	if _, hasDir := u.PathAttr("dir"); hasDir {
+		return invalid("tpm: dir= names a directory of key files (for awskeep keys list); a key is handle= or file=")
+	}
 	switch {
 	case hasHandle == hasFile:
 		return invalid("tpm: give exactly one of handle= or file=")
@@ -205,6 +225,32 @@ func checkTPM(u *URI) error {
 		}
 	case file == "":
 		return invalid("tpm: file= is empty")
+	}
+	return nil
+}
+
+// checkTPMDevice checks a TPM URI that names where keys are rather than one key: "tpm:"
+// (the TPM's persistent handles), a handle= or file= (where that key is), or dir= (a
+// directory of key files); at most one of them.
+func checkTPMDevice(u *URI) error {
+	n := 0
+	for _, name := range []string{"handle", "file", "dir"} {
+		v, ok := u.PathAttr(name)
+		if !ok {
+			continue
+		}
+		n++
+		if v == "" {
+			return invalid("tpm: " + name + "= is empty")
+		}
+		if name == "handle" {
+			if _, err := PersistentHandle(v); err != nil {
+				return err
+			}
+		}
+	}
+	if n > 1 {
+		return invalid("tpm: give at most one of handle=, file= or dir=")
 	}
 	return nil
 }
@@ -219,10 +265,12 @@ func PersistentHandle(s string) (uint32, error) {
 	return uint32(h), nil
 }
 
+// checkYubiHSM checks key URIs (object-id= is there: Required) and device URIs (it may not be).
 func checkYubiHSM(u *URI) error {
-	id, _ := u.PathAttr("object-id") // present: Required
-	if _, err := ObjectID(id); err != nil {
-		return err
+	if id, ok := u.PathAttr("object-id"); ok {
+		if _, err := ObjectID(id); err != nil {
+			return err
+		}
 	}
 	if v, ok := u.QueryAttr("auth-key-id"); ok {
 		if _, err := ObjectID(v); err != nil {

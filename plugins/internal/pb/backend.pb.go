@@ -682,6 +682,409 @@ func (*DeleteKeyResponse) Descriptor() ([]byte, []int) {
 	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{10}
 }
 
+// ListKeysRequest names a device (a token, a TPM, a connector) by a key URI whose object
+// part may be left out; path attributes that name one key are ignored. key.pin is the PIN
+// that lets the device show its keys (a token's user PIN, an authentication key's password).
+type ListKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeysRequest) Reset() {
+	*x = ListKeysRequest{}
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeysRequest) ProtoMessage() {}
+
+func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListKeysRequest) Descriptor() ([]byte, []int) {
+	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListKeysRequest) GetKey() *Key {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+// KeyEntry is one key on the device.
+type KeyEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A URI that names exactly this key, with the request URI's query attributes (module,
+	// device, connector), never a pin-value or pin-source.
+	Uri string `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	// The device's name for the key; empty if it has none.
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// When the key was created, in seconds since 1970-01-01 UTC; 0 if the device does not say.
+	CreatedUnix int64 `protobuf:"varint,3,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
+	// Further backend-specific facts, e.g. {"id": "01"}.
+	Attributes    map[string]string `protobuf:"bytes,4,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyEntry) Reset() {
+	*x = KeyEntry{}
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyEntry) ProtoMessage() {}
+
+func (x *KeyEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyEntry.ProtoReflect.Descriptor instead.
+func (*KeyEntry) Descriptor() ([]byte, []int) {
+	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *KeyEntry) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *KeyEntry) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *KeyEntry) GetCreatedUnix() int64 {
+	if x != nil {
+		return x.CreatedUnix
+	}
+	return 0
+}
+
+func (x *KeyEntry) GetAttributes() map[string]string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type ListKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []*KeyEntry            `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeysResponse) Reset() {
+	*x = ListKeysResponse{}
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeysResponse) ProtoMessage() {}
+
+func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListKeysResponse) Descriptor() ([]byte, []int) {
+	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListKeysResponse) GetKeys() []*KeyEntry {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+// AuditLogRequest asks for the device's audit log. The URI names the device (its object part
+// may be left out); key.pin authenticates to it.
+type AuditLogRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// With mark_read, after reading, the plugin sets the device's log index to
+	// mark_read_through (YubiHSM 2 command Set Log Index, 0x67): the entries up to that
+	// number are read and, with forced audit on, may be overwritten.
+	MarkRead        bool   `protobuf:"varint,2,opt,name=mark_read,json=markRead,proto3" json:"mark_read,omitempty"`
+	MarkReadThrough uint32 `protobuf:"varint,3,opt,name=mark_read_through,json=markReadThrough,proto3" json:"mark_read_through,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AuditLogRequest) Reset() {
+	*x = AuditLogRequest{}
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogRequest) ProtoMessage() {}
+
+func (x *AuditLogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogRequest.ProtoReflect.Descriptor instead.
+func (*AuditLogRequest) Descriptor() ([]byte, []int) {
+	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AuditLogRequest) GetKey() *Key {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *AuditLogRequest) GetMarkRead() bool {
+	if x != nil {
+		return x.MarkRead
+	}
+	return false
+}
+
+func (x *AuditLogRequest) GetMarkReadThrough() uint32 {
+	if x != nil {
+		return x.MarkReadThrough
+	}
+	return 0
+}
+
+// AuditLogEntry is one YubiHSM 2 log entry (command Get Log Entries, 0x4d) field by field, as
+// the device returned it; the 32 bytes it came from are, big-endian: number(2) command(1)
+// length(2) session_key(2) target_key(2) second_key(2) result(1) tick(4) digest(16).
+type AuditLogEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Number        uint32                 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`                           // 16 bits
+	Command       uint32                 `protobuf:"varint,2,opt,name=command,proto3" json:"command,omitempty"`                         // 8 bits
+	Length        uint32                 `protobuf:"varint,3,opt,name=length,proto3" json:"length,omitempty"`                           // 16 bits
+	SessionKey    uint32                 `protobuf:"varint,4,opt,name=session_key,json=sessionKey,proto3" json:"session_key,omitempty"` // 16 bits
+	TargetKey     uint32                 `protobuf:"varint,5,opt,name=target_key,json=targetKey,proto3" json:"target_key,omitempty"`    // 16 bits
+	SecondKey     uint32                 `protobuf:"varint,6,opt,name=second_key,json=secondKey,proto3" json:"second_key,omitempty"`    // 16 bits
+	Result        uint32                 `protobuf:"varint,7,opt,name=result,proto3" json:"result,omitempty"`                           // 8 bits
+	Tick          uint32                 `protobuf:"varint,8,opt,name=tick,proto3" json:"tick,omitempty"`                               // 32 bits
+	Digest        []byte                 `protobuf:"bytes,9,opt,name=digest,proto3" json:"digest,omitempty"`                            // 16 bytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditLogEntry) Reset() {
+	*x = AuditLogEntry{}
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogEntry) ProtoMessage() {}
+
+func (x *AuditLogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogEntry.ProtoReflect.Descriptor instead.
+func (*AuditLogEntry) Descriptor() ([]byte, []int) {
+	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AuditLogEntry) GetNumber() uint32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *AuditLogEntry) GetCommand() uint32 {
+	if x != nil {
+		return x.Command
+	}
+	return 0
+}
+
+func (x *AuditLogEntry) GetLength() uint32 {
+	if x != nil {
+		return x.Length
+	}
+	return 0
+}
+
+func (x *AuditLogEntry) GetSessionKey() uint32 {
+	if x != nil {
+		return x.SessionKey
+	}
+	return 0
+}
+
+func (x *AuditLogEntry) GetTargetKey() uint32 {
+	if x != nil {
+		return x.TargetKey
+	}
+	return 0
+}
+
+func (x *AuditLogEntry) GetSecondKey() uint32 {
+	if x != nil {
+		return x.SecondKey
+	}
+	return 0
+}
+
+func (x *AuditLogEntry) GetResult() uint32 {
+	if x != nil {
+		return x.Result
+	}
+	return 0
+}
+
+func (x *AuditLogEntry) GetTick() uint32 {
+	if x != nil {
+		return x.Tick
+	}
+	return 0
+}
+
+func (x *AuditLogEntry) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+type AuditLogResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Boot and authentication events the device could not log since the log was last read
+	// (the log was full).
+	UnloggedBoots uint32           `protobuf:"varint,1,opt,name=unlogged_boots,json=unloggedBoots,proto3" json:"unlogged_boots,omitempty"`
+	UnloggedAuths uint32           `protobuf:"varint,2,opt,name=unlogged_auths,json=unloggedAuths,proto3" json:"unlogged_auths,omitempty"`
+	Entries       []*AuditLogEntry `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditLogResponse) Reset() {
+	*x = AuditLogResponse{}
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogResponse) ProtoMessage() {}
+
+func (x *AuditLogResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogResponse.ProtoReflect.Descriptor instead.
+func (*AuditLogResponse) Descriptor() ([]byte, []int) {
+	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AuditLogResponse) GetUnloggedBoots() uint32 {
+	if x != nil {
+		return x.UnloggedBoots
+	}
+	return 0
+}
+
+func (x *AuditLogResponse) GetUnloggedAuths() uint32 {
+	if x != nil {
+		return x.UnloggedAuths
+	}
+	return 0
+}
+
+func (x *AuditLogResponse) GetEntries() []*AuditLogEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 type ErrorDetail struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          ErrorCode              `protobuf:"varint,1,opt,name=code,proto3,enum=awskeep.plugin.v1.ErrorCode" json:"code,omitempty"`
@@ -691,7 +1094,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[11]
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +1106,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[11]
+	mi := &file_awskeep_plugin_v1_backend_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +1119,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{11}
+	return file_awskeep_plugin_v1_backend_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ErrorDetail) GetCode() ErrorCode {
@@ -768,7 +1171,42 @@ const file_awskeep_plugin_v1_backend_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"<\n" +
 	"\x10DeleteKeyRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.awskeep.plugin.v1.KeyR\x03key\"\x13\n" +
-	"\x11DeleteKeyResponse\"?\n" +
+	"\x11DeleteKeyResponse\";\n" +
+	"\x0fListKeysRequest\x12(\n" +
+	"\x03key\x18\x01 \x01(\v2\x16.awskeep.plugin.v1.KeyR\x03key\"\xe1\x01\n" +
+	"\bKeyEntry\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12!\n" +
+	"\fcreated_unix\x18\x03 \x01(\x03R\vcreatedUnix\x12K\n" +
+	"\n" +
+	"attributes\x18\x04 \x03(\v2+.awskeep.plugin.v1.KeyEntry.AttributesEntryR\n" +
+	"attributes\x1a=\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"C\n" +
+	"\x10ListKeysResponse\x12/\n" +
+	"\x04keys\x18\x01 \x03(\v2\x1b.awskeep.plugin.v1.KeyEntryR\x04keys\"\x84\x01\n" +
+	"\x0fAuditLogRequest\x12(\n" +
+	"\x03key\x18\x01 \x01(\v2\x16.awskeep.plugin.v1.KeyR\x03key\x12\x1b\n" +
+	"\tmark_read\x18\x02 \x01(\bR\bmarkRead\x12*\n" +
+	"\x11mark_read_through\x18\x03 \x01(\rR\x0fmarkReadThrough\"\xfc\x01\n" +
+	"\rAuditLogEntry\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\rR\x06number\x12\x18\n" +
+	"\acommand\x18\x02 \x01(\rR\acommand\x12\x16\n" +
+	"\x06length\x18\x03 \x01(\rR\x06length\x12\x1f\n" +
+	"\vsession_key\x18\x04 \x01(\rR\n" +
+	"sessionKey\x12\x1d\n" +
+	"\n" +
+	"target_key\x18\x05 \x01(\rR\ttargetKey\x12\x1d\n" +
+	"\n" +
+	"second_key\x18\x06 \x01(\rR\tsecondKey\x12\x16\n" +
+	"\x06result\x18\a \x01(\rR\x06result\x12\x12\n" +
+	"\x04tick\x18\b \x01(\rR\x04tick\x12\x16\n" +
+	"\x06digest\x18\t \x01(\fR\x06digest\"\x9c\x01\n" +
+	"\x10AuditLogResponse\x12%\n" +
+	"\x0eunlogged_boots\x18\x01 \x01(\rR\runloggedBoots\x12%\n" +
+	"\x0eunlogged_auths\x18\x02 \x01(\rR\runloggedAuths\x12:\n" +
+	"\aentries\x18\x03 \x03(\v2 .awskeep.plugin.v1.AuditLogEntryR\aentries\"?\n" +
 	"\vErrorDetail\x120\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1c.awskeep.plugin.v1.ErrorCodeR\x04code*\xf1\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
@@ -784,13 +1222,15 @@ const file_awskeep_plugin_v1_backend_proto_rawDesc = "" +
 	"\x1aERROR_CODE_INVALID_KEY_URI\x10\t\x12 \n" +
 	"\x1cERROR_CODE_PERMISSION_DENIED\x10\n" +
 	"\x12 \n" +
-	"\x1cERROR_CODE_MESSAGE_TOO_LARGE\x10\v2\xa9\x03\n" +
+	"\x1cERROR_CODE_MESSAGE_TOO_LARGE\x10\v2\xd3\x04\n" +
 	"\aBackend\x12G\n" +
 	"\x04Info\x12\x1e.awskeep.plugin.v1.InfoRequest\x1a\x1f.awskeep.plugin.v1.InfoResponse\x12G\n" +
 	"\x04HMAC\x12\x1e.awskeep.plugin.v1.HMACRequest\x1a\x1f.awskeep.plugin.v1.HMACResponse\x12V\n" +
 	"\tImportKey\x12#.awskeep.plugin.v1.ImportKeyRequest\x1a$.awskeep.plugin.v1.ImportKeyResponse\x12\\\n" +
 	"\vDescribeKey\x12%.awskeep.plugin.v1.DescribeKeyRequest\x1a&.awskeep.plugin.v1.DescribeKeyResponse\x12V\n" +
-	"\tDeleteKey\x12#.awskeep.plugin.v1.DeleteKeyRequest\x1a$.awskeep.plugin.v1.DeleteKeyResponseB0Z.github.com/awskeep/awskeep/plugins/internal/pbb\x06proto3"
+	"\tDeleteKey\x12#.awskeep.plugin.v1.DeleteKeyRequest\x1a$.awskeep.plugin.v1.DeleteKeyResponse\x12S\n" +
+	"\bListKeys\x12\".awskeep.plugin.v1.ListKeysRequest\x1a#.awskeep.plugin.v1.ListKeysResponse\x12S\n" +
+	"\bAuditLog\x12\".awskeep.plugin.v1.AuditLogRequest\x1a#.awskeep.plugin.v1.AuditLogResponseB0Z.github.com/awskeep/awskeep/plugins/internal/pbb\x06proto3"
 
 var (
 	file_awskeep_plugin_v1_backend_proto_rawDescOnce sync.Once
@@ -805,7 +1245,7 @@ func file_awskeep_plugin_v1_backend_proto_rawDescGZIP() []byte {
 }
 
 var file_awskeep_plugin_v1_backend_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_awskeep_plugin_v1_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_awskeep_plugin_v1_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_awskeep_plugin_v1_backend_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: awskeep.plugin.v1.ErrorCode
 	(*Key)(nil),                 // 1: awskeep.plugin.v1.Key
@@ -819,31 +1259,47 @@ var file_awskeep_plugin_v1_backend_proto_goTypes = []any{
 	(*DescribeKeyResponse)(nil), // 9: awskeep.plugin.v1.DescribeKeyResponse
 	(*DeleteKeyRequest)(nil),    // 10: awskeep.plugin.v1.DeleteKeyRequest
 	(*DeleteKeyResponse)(nil),   // 11: awskeep.plugin.v1.DeleteKeyResponse
-	(*ErrorDetail)(nil),         // 12: awskeep.plugin.v1.ErrorDetail
-	nil,                         // 13: awskeep.plugin.v1.DescribeKeyResponse.AttributesEntry
+	(*ListKeysRequest)(nil),     // 12: awskeep.plugin.v1.ListKeysRequest
+	(*KeyEntry)(nil),            // 13: awskeep.plugin.v1.KeyEntry
+	(*ListKeysResponse)(nil),    // 14: awskeep.plugin.v1.ListKeysResponse
+	(*AuditLogRequest)(nil),     // 15: awskeep.plugin.v1.AuditLogRequest
+	(*AuditLogEntry)(nil),       // 16: awskeep.plugin.v1.AuditLogEntry
+	(*AuditLogResponse)(nil),    // 17: awskeep.plugin.v1.AuditLogResponse
+	(*ErrorDetail)(nil),         // 18: awskeep.plugin.v1.ErrorDetail
+	nil,                         // 19: awskeep.plugin.v1.DescribeKeyResponse.AttributesEntry
+	nil,                         // 20: awskeep.plugin.v1.KeyEntry.AttributesEntry
 }
 var file_awskeep_plugin_v1_backend_proto_depIdxs = []int32{
 	1,  // 0: awskeep.plugin.v1.HMACRequest.key:type_name -> awskeep.plugin.v1.Key
 	1,  // 1: awskeep.plugin.v1.ImportKeyRequest.key:type_name -> awskeep.plugin.v1.Key
 	1,  // 2: awskeep.plugin.v1.DescribeKeyRequest.key:type_name -> awskeep.plugin.v1.Key
-	13, // 3: awskeep.plugin.v1.DescribeKeyResponse.attributes:type_name -> awskeep.plugin.v1.DescribeKeyResponse.AttributesEntry
+	19, // 3: awskeep.plugin.v1.DescribeKeyResponse.attributes:type_name -> awskeep.plugin.v1.DescribeKeyResponse.AttributesEntry
 	1,  // 4: awskeep.plugin.v1.DeleteKeyRequest.key:type_name -> awskeep.plugin.v1.Key
-	0,  // 5: awskeep.plugin.v1.ErrorDetail.code:type_name -> awskeep.plugin.v1.ErrorCode
-	2,  // 6: awskeep.plugin.v1.Backend.Info:input_type -> awskeep.plugin.v1.InfoRequest
-	4,  // 7: awskeep.plugin.v1.Backend.HMAC:input_type -> awskeep.plugin.v1.HMACRequest
-	6,  // 8: awskeep.plugin.v1.Backend.ImportKey:input_type -> awskeep.plugin.v1.ImportKeyRequest
-	8,  // 9: awskeep.plugin.v1.Backend.DescribeKey:input_type -> awskeep.plugin.v1.DescribeKeyRequest
-	10, // 10: awskeep.plugin.v1.Backend.DeleteKey:input_type -> awskeep.plugin.v1.DeleteKeyRequest
-	3,  // 11: awskeep.plugin.v1.Backend.Info:output_type -> awskeep.plugin.v1.InfoResponse
-	5,  // 12: awskeep.plugin.v1.Backend.HMAC:output_type -> awskeep.plugin.v1.HMACResponse
-	7,  // 13: awskeep.plugin.v1.Backend.ImportKey:output_type -> awskeep.plugin.v1.ImportKeyResponse
-	9,  // 14: awskeep.plugin.v1.Backend.DescribeKey:output_type -> awskeep.plugin.v1.DescribeKeyResponse
-	11, // 15: awskeep.plugin.v1.Backend.DeleteKey:output_type -> awskeep.plugin.v1.DeleteKeyResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	1,  // 5: awskeep.plugin.v1.ListKeysRequest.key:type_name -> awskeep.plugin.v1.Key
+	20, // 6: awskeep.plugin.v1.KeyEntry.attributes:type_name -> awskeep.plugin.v1.KeyEntry.AttributesEntry
+	13, // 7: awskeep.plugin.v1.ListKeysResponse.keys:type_name -> awskeep.plugin.v1.KeyEntry
+	1,  // 8: awskeep.plugin.v1.AuditLogRequest.key:type_name -> awskeep.plugin.v1.Key
+	16, // 9: awskeep.plugin.v1.AuditLogResponse.entries:type_name -> awskeep.plugin.v1.AuditLogEntry
+	0,  // 10: awskeep.plugin.v1.ErrorDetail.code:type_name -> awskeep.plugin.v1.ErrorCode
+	2,  // 11: awskeep.plugin.v1.Backend.Info:input_type -> awskeep.plugin.v1.InfoRequest
+	4,  // 12: awskeep.plugin.v1.Backend.HMAC:input_type -> awskeep.plugin.v1.HMACRequest
+	6,  // 13: awskeep.plugin.v1.Backend.ImportKey:input_type -> awskeep.plugin.v1.ImportKeyRequest
+	8,  // 14: awskeep.plugin.v1.Backend.DescribeKey:input_type -> awskeep.plugin.v1.DescribeKeyRequest
+	10, // 15: awskeep.plugin.v1.Backend.DeleteKey:input_type -> awskeep.plugin.v1.DeleteKeyRequest
+	12, // 16: awskeep.plugin.v1.Backend.ListKeys:input_type -> awskeep.plugin.v1.ListKeysRequest
+	15, // 17: awskeep.plugin.v1.Backend.AuditLog:input_type -> awskeep.plugin.v1.AuditLogRequest
+	3,  // 18: awskeep.plugin.v1.Backend.Info:output_type -> awskeep.plugin.v1.InfoResponse
+	5,  // 19: awskeep.plugin.v1.Backend.HMAC:output_type -> awskeep.plugin.v1.HMACResponse
+	7,  // 20: awskeep.plugin.v1.Backend.ImportKey:output_type -> awskeep.plugin.v1.ImportKeyResponse
+	9,  // 21: awskeep.plugin.v1.Backend.DescribeKey:output_type -> awskeep.plugin.v1.DescribeKeyResponse
+	11, // 22: awskeep.plugin.v1.Backend.DeleteKey:output_type -> awskeep.plugin.v1.DeleteKeyResponse
+	14, // 23: awskeep.plugin.v1.Backend.ListKeys:output_type -> awskeep.plugin.v1.ListKeysResponse
+	17, // 24: awskeep.plugin.v1.Backend.AuditLog:output_type -> awskeep.plugin.v1.AuditLogResponse
+	18, // [18:25] is the sub-list for method output_type
+	11, // [11:18] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_awskeep_plugin_v1_backend_proto_init() }
@@ -857,7 +1313,7 @@ func file_awskeep_plugin_v1_backend_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_awskeep_plugin_v1_backend_proto_rawDesc), len(file_awskeep_plugin_v1_backend_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

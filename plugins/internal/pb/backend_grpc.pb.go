@@ -31,6 +31,8 @@ const (
 	Backend_ImportKey_FullMethodName   = "/awskeep.plugin.v1.Backend/ImportKey"
 	Backend_DescribeKey_FullMethodName = "/awskeep.plugin.v1.Backend/DescribeKey"
 	Backend_DeleteKey_FullMethodName   = "/awskeep.plugin.v1.Backend/DeleteKey"
+	Backend_ListKeys_FullMethodName    = "/awskeep.plugin.v1.Backend/ListKeys"
+	Backend_AuditLog_FullMethodName    = "/awskeep.plugin.v1.Backend/AuditLog"
 )
 
 // BackendClient is the client API for Backend service.
@@ -44,6 +46,14 @@ type BackendClient interface {
 	ImportKey(ctx context.Context, in *ImportKeyRequest, opts ...grpc.CallOption) (*ImportKeyResponse, error)
 	DescribeKey(ctx context.Context, in *DescribeKeyRequest, opts ...grpc.CallOption) (*DescribeKeyResponse, error)
 	DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...grpc.CallOption) (*DeleteKeyResponse, error)
+	// ListKeys lists the awskeep keys on the device a URI names (protocol 1.3, optional:
+	// capability "list-keys"). A plugin without it answers ERROR_CODE_UNSUPPORTED; a plugin
+	// built before 1.3 answers the gRPC status UNIMPLEMENTED, which hosts read the same way.
+	ListKeys(ctx context.Context, in *ListKeysRequest, opts ...grpc.CallOption) (*ListKeysResponse, error)
+	// AuditLog reads the device's audit log (protocol 1.3, optional: capability
+	// "audit-log"). Its entries are the YubiHSM 2's; other devices answer
+	// ERROR_CODE_UNSUPPORTED.
+	AuditLog(ctx context.Context, in *AuditLogRequest, opts ...grpc.CallOption) (*AuditLogResponse, error)
 }
 
 type backendClient struct {
@@ -104,6 +114,26 @@ func (c *backendClient) DeleteKey(ctx context.Context, in *DeleteKeyRequest, opt
 	return out, nil
 }
 
+func (c *backendClient) ListKeys(ctx context.Context, in *ListKeysRequest, opts ...grpc.CallOption) (*ListKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListKeysResponse)
+	err := c.cc.Invoke(ctx, Backend_ListKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) AuditLog(ctx context.Context, in *AuditLogRequest, opts ...grpc.CallOption) (*AuditLogResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuditLogResponse)
+	err := c.cc.Invoke(ctx, Backend_AuditLog_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackendServer is the server API for Backend service.
 // All implementations must embed UnimplementedBackendServer
 // for forward compatibility.
@@ -115,6 +145,14 @@ type BackendServer interface {
 	ImportKey(context.Context, *ImportKeyRequest) (*ImportKeyResponse, error)
 	DescribeKey(context.Context, *DescribeKeyRequest) (*DescribeKeyResponse, error)
 	DeleteKey(context.Context, *DeleteKeyRequest) (*DeleteKeyResponse, error)
+	// ListKeys lists the awskeep keys on the device a URI names (protocol 1.3, optional:
+	// capability "list-keys"). A plugin without it answers ERROR_CODE_UNSUPPORTED; a plugin
+	// built before 1.3 answers the gRPC status UNIMPLEMENTED, which hosts read the same way.
+	ListKeys(context.Context, *ListKeysRequest) (*ListKeysResponse, error)
+	// AuditLog reads the device's audit log (protocol 1.3, optional: capability
+	// "audit-log"). Its entries are the YubiHSM 2's; other devices answer
+	// ERROR_CODE_UNSUPPORTED.
+	AuditLog(context.Context, *AuditLogRequest) (*AuditLogResponse, error)
 	mustEmbedUnimplementedBackendServer()
 }
 
@@ -139,6 +177,12 @@ func (UnimplementedBackendServer) DescribeKey(context.Context, *DescribeKeyReque
 }
 func (UnimplementedBackendServer) DeleteKey(context.Context, *DeleteKeyRequest) (*DeleteKeyResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteKey not implemented")
+}
+func (UnimplementedBackendServer) ListKeys(context.Context, *ListKeysRequest) (*ListKeysResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListKeys not implemented")
+}
+func (UnimplementedBackendServer) AuditLog(context.Context, *AuditLogRequest) (*AuditLogResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AuditLog not implemented")
 }
 func (UnimplementedBackendServer) mustEmbedUnimplementedBackendServer() {}
 func (UnimplementedBackendServer) testEmbeddedByValue()                 {}
@@ -251,6 +295,42 @@ func _Backend_DeleteKey_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Backend_ListKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).ListKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_ListKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).ListKeys(ctx, req.(*ListKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_AuditLog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AuditLogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).AuditLog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_AuditLog_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).AuditLog(ctx, req.(*AuditLogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Backend_ServiceDesc is the grpc.ServiceDesc for Backend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -277,6 +357,14 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteKey",
 			Handler:    _Backend_DeleteKey_Handler,
+		},
+		{
+			MethodName: "ListKeys",
+			Handler:    _Backend_ListKeys_Handler,
+		},
+		{
+			MethodName: "AuditLog",
+			Handler:    _Backend_AuditLog_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
