@@ -22,8 +22,14 @@ import (
 // Python wrapper that patches that one class and then runs moto_server's own main: a key
 // whose status is not Active fails exactly as an unknown key does (moto's
 // CreateAccessKeyFailure "InvalidId", which it answers as InvalidClientTokenId, HTTP 403).
-const refuseInactiveShim = `import sys
-from moto.iam import access_control
+//
+// It also records every access key IAM creates, id and secret, in the file
+// $AWSKEEP_MOTO_SECRETS_FILE (0600, in the server's own directory), so that a test can
+// search its outputs and files for the secret of a key that only the program under test
+// received (Server.IssuedSecret).
+const refuseInactiveShim = `import os
+import sys
+from moto.iam import access_control, models
 
 _init = access_control.IAMUserAccessKey.__init__
 
@@ -37,6 +43,21 @@ def _refuse_inactive(self, account_id, partition, access_key_id, headers):
 
 
 access_control.IAMUserAccessKey.__init__ = _refuse_inactive
+
+_secrets = os.environ.get("AWSKEEP_MOTO_SECRETS_FILE")
+_create = models.IAMBackend.create_access_key
+
+
+def _record(self, *args, **kwargs):
+    key = _create(self, *args, **kwargs)
+    if _secrets:
+        fd = os.open(_secrets, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.write(fd, (key.access_key_id + " " + key.secret_access_key + "\n").encode())
+        os.close(fd)
+    return key
+
+
+models.IAMBackend.create_access_key = _record
 
 from moto.server import main
 
@@ -112,7 +133,32 @@ func StartServerRefusingInactive(ctx context.Context, dir string) (*Server, erro
 	if err := os.WriteFile(shim, []byte(refuseInactiveShim), 0o600); err != nil {
 		return nil, err
 	}
-	return startServer(ctx, dir, py, shim)
+	secrets := filepath.Join(dir, "issued-secrets")
+	s, err := startServer(ctx, dir, []string{"AWSKEEP_MOTO_SECRETS_FILE=" + secrets}, py, shim)
+	if err != nil {
+		return nil, err
+	}
+	s.secrets = secrets
+	return s, nil
+}
+
+// IssuedSecret returns the secret IAM gave access key id, for a server started with
+// StartRefusingInactive (which records them), so that a test can check the secret of a key
+// its program created appears nowhere it should not.
+func (s *Server) IssuedSecret(id string) (string, error) {
+	if s.secrets == "" {
+		return "", fmt.Errorf("moto: only a server started with StartRefusingInactive records secrets")
+	}
+	data, err := os.ReadFile(s.secrets)
+	if err != nil {
+		return "", fmt.Errorf("moto: issued secrets: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, secret, ok := strings.Cut(line, " "); ok && k == id {
+			return secret, nil
+		}
+	}
+	return "", fmt.Errorf("moto: IAM issued no access key %s", id)
 }
 
 // AccessKey is an IAM access key as ListAccessKeys describes it.

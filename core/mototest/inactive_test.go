@@ -36,6 +36,14 @@ func TestRefusingInactive(t *testing.T) {
 				t.Fatal(err)
 			}
 			second.Name = "carol"
+			if tc.refuse {
+				if got, err := s.IssuedSecret(second.AccessKeyID); err != nil || got != second.SecretAccessKey {
+					t.Fatalf("IssuedSecret(%s) did not return the key's secret (%v)", second.AccessKeyID, err)
+				}
+				if _, err := s.IssuedSecret("AKIANOSUCHKEY0000000"); err == nil {
+					t.Fatal("IssuedSecret of an unknown key did not fail")
+				}
+			}
 			if err := s.EnableAuth(ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -48,9 +48,10 @@ type Server struct {
 	// Log is the path of the server's request log.
 	Log string
 
-	cmd    *exec.Cmd
-	signer *sigv4.Signer
-	stop   sync.Once
+	cmd     *exec.Cmd
+	signer  *sigv4.Signer
+	secrets string // the file the shim records issued secrets in; "" for plain moto
+	stop    sync.Once
 }
 
 // User is an IAM user with an access key.
@@ -97,11 +98,12 @@ func StartServer(ctx context.Context, dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startServer(ctx, dir, bin)
+	return startServer(ctx, dir, nil, bin)
 }
 
-// startServer runs prog with args followed by moto_server's host and port flags.
-func startServer(ctx context.Context, dir, prog string, args ...string) (*Server, error) {
+// startServer runs prog with args followed by moto_server's host and port flags, with env
+// added to this process's environment.
+func startServer(ctx context.Context, dir string, env []string, prog string, args ...string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -114,6 +116,9 @@ func startServer(ctx context.Context, dir, prog string, args ...string) (*Server
 	defer logFile.Close()
 	cmd := exec.Command(prog, append(args, "-H", "127.0.0.1", "-p", strconv.Itoa(port))...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	// Its own process group, so Stop can end the server and any child it forks.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
