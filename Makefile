@@ -19,7 +19,7 @@ export PATH := /usr/local/go/bin:$(TOOLS):$(PATH)
 TESTFLAGS  ?= -race -count=1 -timeout 20m
 FUZZTIME   ?= 10s
 
-.PHONY: all build test lint fmt generate check-generate bench fuzz demo deps clean help man
+.PHONY: all build test lint fmt generate check-generate bench fuzz demo deps clean help man docs
 
 all: build
 
@@ -64,6 +64,9 @@ lint: ## gofmt, go vet and staticcheck on every module.
 man: ## Write man pages for every awskeep command into man/.
 	@cd cmd && go run -tags mangen ./awskeep-full gen-man $(CURDIR)/man
 
+docs: ## Regenerate docs/config-reference.md from the code (profile keys, variables, every flag).
+	@cd cmd && go run -tags docgen ./awskeep-full gen-reference $(CURDIR)/docs/config-reference.md
+
 fmt: ## Format all Go code.
 	@gofmt -w $$(git ls-files '*.go')
 
@@ -73,8 +76,10 @@ generate: ## Regenerate the plugin protocol's Go code with protoc and the pinned
 		--go-grpc_out=. --go-grpc_opt=module=github.com/awskeep/awskeep/plugins \
 		proto/awskeep/plugin/v1/backend.proto
 
-check-generate: generate ## Fail when the committed generated code is stale.
+check-generate: generate docs ## Fail when the committed generated code or docs/config-reference.md is stale.
 	@git diff --exit-code -- plugins/internal/pb || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- docs/config-reference.md || { echo "docs/config-reference.md is stale: run make docs and commit"; exit 1; }
+	@git ls-files --error-unmatch docs/config-reference.md >/dev/null 2>&1 || { echo "docs/config-reference.md is not committed: run make docs and commit"; exit 1; }
 	@untracked=$$(git ls-files --others --exclude-standard plugins/internal/pb); \
 	if [ -n "$$untracked" ]; then echo "uncommitted generated files: $$untracked"; exit 1; fi
 
