@@ -20,16 +20,19 @@ const PluginEnvVar = "AWSKEEP_PLUGIN_ENV"
 // the host has none), whatever the host's environment or $AWSKEEP_PLUGIN_ENV say. A plugin
 // that calls AWS (the Tink plugin's KMS calls) may run a credential_process, and that may be
 // awskeep again, started with the plugin's environment: that awskeep reads the variable
-// (PluginDepth) and refuses to start a plugin for a key once it is MaxDepth deep, so a
-// profile whose credentials come from awskeep with the very key that needs them ends with
-// one clear error instead of starting plugins forever.
+// (PluginDepth) and, deeper than MaxDepth, refuses at once, before it takes a cache lock
+// that its caller may hold or starts a plugin. So a profile whose credentials come from
+// awskeep with the very key that needs them ends with one clear error instead of waiting
+// on itself or starting plugins forever.
 const DepthEnvVar = "AWSKEEP_PLUGIN_DEPTH"
 
-// MaxDepth is the deepest a host may be and still start a plugin for a key: an awskeep
-// started by a plugin (depth 1, e.g. the credential_process of the Tink plugin's KMS
-// profile using a PKCS#11 key) may; an awskeep started by a plugin of such an awskeep
-// (depth 2) may not, because a chain that long is a loop in all but contrived set-ups.
-const MaxDepth = 1
+// MaxDepth is the deepest an awskeep host may run: 0, at the top. An awskeep started
+// (through a credential_process) by a plugin is refused, whatever its key: the awskeep above
+// it holds the cache lock of the invocation it is serving, which the one below would wait
+// for when both serve the same profile, and telling a loop from a harmless nesting would
+// need the whole chain. A plugin's AWS credentials come from elsewhere (a profile of its
+// own, an instance or container role).
+const MaxDepth = 0
 
 // PluginDepth is the nesting depth of the process whose environment getenv reads: the
 // value of DepthEnvVar, 0 when unset. A value that is not a small non-negative number

@@ -33,6 +33,15 @@ func main() {
 	if err := harden.Process(); err != nil {
 		fail(err.Error())
 	}
+	// Run by a plugin (its AWS profile's credential_process is awskeep): refuse before the
+	// cache and its locks, which the awskeep above may hold while it waits for that plugin.
+	// The host sets the variable in every plugin's environment (plugins.DepthEnvVar; the
+	// front keeps to the standard library, so it is spelled out here).
+	if d := os.Getenv("AWSKEEP_PLUGIN_DEPTH"); d != "" && d != "0" {
+		fail("awskeep may not run under an awskeep plugin ($AWSKEEP_PLUGIN_DEPTH is set): the credential_process of the plugin's AWS profile " +
+			"runs awskeep, which would start the plugin again; give the plugin AWS credentials of its own (profile= in its key URI " +
+			"naming a profile without awskeep, or an instance role)")
+	}
 	args := os.Args[1:]
 	full, err := openFull()
 	if err != nil {

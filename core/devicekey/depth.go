@@ -9,16 +9,17 @@ import (
 )
 
 // ErrNestedTooDeep is what CheckPluginDepth returns: this awskeep was started, directly or
-// not, by a plugin of an awskeep that was itself started by a plugin.
-var ErrNestedTooDeep = errors.New("awskeep started by an awskeep plugin (through the credential_process of the plugin's AWS profile) may not start another plugin")
+// not, by an awskeep plugin.
+var ErrNestedTooDeep = errors.New("awskeep started by an awskeep plugin (through the credential_process of the plugin's AWS profile) may not open a key")
 
 // CheckPluginDepth refuses to open a key when the process runs under plugins nested more
 // than plugins.MaxDepth deep ($AWSKEEP_PLUGIN_DEPTH, which the host sets in every plugin's
 // environment, read with getenv). That happens when a plugin that calls AWS (the Tink
-// plugin, for KMS) gets its credentials from a credential_process that runs awskeep with a
-// key of that same plugin: without the check each awskeep would start the plugin, whose
-// credential chain would run awskeep again, without end. The error is a configuration
-// error with the fix.
+// plugin, for KMS) gets its credentials from a credential_process that runs awskeep: with a
+// key of that same plugin, each awskeep would start the plugin, whose credential chain would
+// run awskeep again, without end. The awskeep front refuses such a run before it looks at
+// the cache; this check covers the full program and the Go API. The error is a
+// configuration error with the fix.
 func CheckPluginDepth(getenv func(string) string) error {
 	depth := plugins.PluginDepth(getenv)
 	if depth <= plugins.MaxDepth {

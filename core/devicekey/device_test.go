@@ -198,14 +198,14 @@ func TestPooledResolvesPINOnlyForPINPlugins(t *testing.T) {
 	}
 }
 
-// TestPluginDepth: a host started by a plugin may open a key (one level); one started by a
-// plugin of such a host may not, and says why without starting anything.
+// TestPluginDepth: a host started by a plugin may not open a key, and says why without
+// starting anything.
 func TestPluginDepth(t *testing.T) {
 	uri := parse(t, "example:name=nested")
 	for _, tt := range []struct {
 		depth string
 		ok    bool
-	}{{"", true}, {"1", true}, {"2", false}, {"17", false}, {"garbage", false}} {
+	}{{"", true}, {"0", true}, {"1", false}, {"2", false}, {"garbage", false}} {
 		env := map[string]string{plugins.DepthEnvVar: tt.depth}
 		before := children(t)
 		d, err := devicekey.Open(context.Background(), uri, options(noPINDir, env, &countingPrompter{}, true))

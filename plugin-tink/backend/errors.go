@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os/exec"
 	"strings"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -84,6 +86,23 @@ func translateKMS(ctx context.Context, op string, ref keyRef, err error) error {
 		}
 		return fail(op, plugins.ErrDevice, "KMS failed", cause)
 	}
+	var process *processcreds.ProviderError
+	if errors.As(err, &process) {
+		// The profile's credential_process failed. If it runs awskeep with a key of this
+		// plugin, it would start this plugin again, which would run the process again: the
+		// awskeep under a plugin refuses ($AWSKEEP_PLUGIN_DEPTH), and this is what the
+		// outermost awskeep reports. The process's own message is in the plugin's log; its
+		// error text is not kept, since the SDK quotes the process's output in it (which may
+		// be credentials), only its exit status.
+		var cause error
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			cause = errors.New("credential_process " + exit.ProcessState.String())
+		}
+		return fail(op, plugins.ErrPermissionDenied, "the credential_process of the AWS profile the plugin uses for KMS ("+profileName(ref)+
+			") failed: if it runs awskeep, that is a loop awskeep refuses ($AWSKEEP_PLUGIN_DEPTH): "+
+			"give the plugin KMS credentials that do not come from awskeep (profile= naming a profile of its own, an instance role)", cause)
+	}
 	var signing *v4.SigningError
 	var none *noCredentialsError
 	if errors.As(err, &none) || errors.As(err, &signing) {
@@ -150,4 +169,13 @@ func endpointName(ref keyRef) string {
 		return ref.endpoint
 	}
 	return "the default endpoint of " + ref.region
+}
+
+// profileName names the AWS profile the plugin uses for KMS: profile= of ref, else the
+// SDK's default.
+func profileName(ref keyRef) string {
+	if ref.profile != "" {
+		return "profile " + quote(ref.profile)
+	}
+	return "the default profile"
 }

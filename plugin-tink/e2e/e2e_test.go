@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,6 +90,8 @@ func (m *machine) run(bin, stdin string, extraEnv []string, args ...string) resu
 	defer cancel()
 	c := exec.CommandContext(ctx, bin, args...)
 	c.Env = append(append([]string(nil), m.env...), extraEnv...)
+	// Detached from any terminal, as cron or CI run it: a PIN prompt would fail at once.
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	c.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
@@ -152,8 +155,10 @@ func TestCredentialProcessAndAWSCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyset := filepath.Join(keys, "prod.keyset.json")
-	// pin-value= (empty): the key has no PIN, so the host does not ask for one.
-	keyURI := fmt.Sprintf("tink:file=%s?kek=aws-kms://%s&kms-endpoint=%s&profile=kms&pin-value=", keyset, aws.ToString(created.KeyMetadata.Arn), moto.URL)
+	// No pin-value=: the tink plugin does not declare plugins.CapabilityPIN, so the host
+	// asks for no PIN (and every command here runs without a terminal, so a prompt would fail).
+	kek := "aws-kms://" + aws.ToString(created.KeyMetadata.Arn)
+	keyURI := fmt.Sprintf("tink:file=%s?kek=%s&kms-endpoint=%s&profile=kms", keyset, kek, moto.URL)
 	// The plugin's KMS credentials: a profile in the shared credentials file, which the host
 	// passes to the plugin only because $AWSKEEP_PLUGIN_ENV names the variable.
 	credsFile := filepath.Join(home, "aws-credentials")
@@ -258,6 +263,60 @@ func TestCredentialProcessAndAWSCLI(t *testing.T) {
 		// A second call is answered from awskeep's cache (the front), without the plugin.
 		r = m.run(cli, "", []string{pluginEnv}, "--endpoint-url", moto.URL, "sts", "get-caller-identity", "--output", "text")
 		mustSucceed(t, r, "aws sts get-caller-identity (cached)")
+	})
+
+	t.Run("credential_process loop ends with one clear line", func(t *testing.T) {
+		// The plugin's KMS profile is the awskeep profile of the tink key itself, in
+		// ~/.aws/config (HOME reaches plugins and their children), and the plugin is
+		// installed next to awskeep, where every awskeep of the chain finds it: a real
+		// loop. awskeep starts the plugin, whose credential_process runs awskeep with
+		// $AWSKEEP_PLUGIN_DEPTH=1 in its environment, which refuses at once (before the
+		// cache lock the first awskeep holds).
+		data, err := os.ReadFile(filepath.Join(plugins, "awskeep-plugin-tink"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bin, "awskeep-plugin-tink"), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(filepath.Join(bin, "awskeep-plugin-tink"))
+		innerLog := filepath.Join(tmp, "inner-awskeep.stderr")
+		loopURI := fmt.Sprintf("tink:file=%s?kek=%s&kms-endpoint=%s&profile=loop", keyset, kek, moto.URL)
+		config := fmt.Sprintf("[profile loop]\nregion = us-east-1\ncredential_process = %s credential-process --profile loop 2>>%s\n"+
+			"awskeep_key = %s\nawskeep_access_key_id = %s\nawskeep_role_arn = %s\nendpoint_url = %s\n", awskeep, innerLog, loopURI, alice.AccessKeyID, roleARN, moto.URL)
+		if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		loopConfig := filepath.Join(home, ".aws", "config")
+		if err := os.WriteFile(loopConfig, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(loopConfig)
+		env := []string{"AWS_CONFIG_FILE=" + loopConfig, "AWSKEEP_PLUGIN_DIR="}
+		start := time.Now()
+		// Without --no-cache, as the AWS CLI runs it: this awskeep holds the cache lock of
+		// the profile while its plugin runs the inner awskeep for the same profile.
+		r := m.run(awskeep, "", env, "credential-process", "--profile", "loop")
+		took := time.Since(start)
+		if r.code != 1 || r.stdout != "" || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 ||
+			!strings.HasPrefix(r.stderr, "awskeep: ") || !strings.Contains(r.stderr, "credential_process") ||
+			!strings.Contains(r.stderr, "loop") || !strings.Contains(r.stderr, "profile=") {
+			t.Fatalf("the loop: exit %d after %v\nstdout: %s\nstderr: %s", r.code, took, r.stdout, r.stderr)
+		}
+		if took > 10*time.Second {
+			t.Fatalf("the loop took %v to end", took)
+		}
+		t.Logf("the loop ended in %v: %s", took.Round(time.Millisecond), strings.TrimSpace(r.stderr))
+		// The inner awskeep's stderr (the SDK runs credential_process with sh -c, so the
+		// profile can send it to a file): exactly one inner awskeep ran, and it refused.
+		inner, err := os.ReadFile(innerLog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lines := strings.Split(strings.TrimSpace(string(inner)), "\n"); len(lines) != 1 ||
+			!strings.HasPrefix(lines[0], "awskeep: awskeep may not run under an awskeep plugin") {
+			t.Fatalf("the inner awskeep's stderr, want one refusal:\n%s", inner)
+		}
 	})
 
 	t.Run("no secret in any file", func(t *testing.T) {
