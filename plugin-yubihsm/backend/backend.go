@@ -69,7 +69,7 @@ func (b *Backend) Info(ctx context.Context) (plugins.Info, error) {
 	return plugins.Info{
 		Name: Name, Version: Version, ProtocolVersion: plugins.ProtocolVersion,
 		Schemes:      []string{Scheme},
-		Capabilities: []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN},
+		Capabilities: []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN, plugins.CapabilityListKeys, plugins.CapabilityAuditLog},
 		// One SIGN_HMAC frame holds at most 2026 bytes of data, and HMAC cannot be split
 		// across commands without the key.
 		MaxMessageSize: yubihsm.MaxHMACData,

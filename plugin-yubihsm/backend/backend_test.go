@@ -42,6 +42,22 @@ func startSim(t *testing.T) *simFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	// The device configured as docs/audit.md says: SIGN_HMAC and GET_OBJECT_INFO audited
+	// (firmware 2.3.1 and later log nothing by default).
+	conn, err := yubihsm.NewConnector(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := yubihsm.NewClient(conn, 1, simPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.SetCommandAudit(context.Background(), map[yubihsm.Command]yubihsm.Audit{
+		yubihsm.CmdSignHMAC: yubihsm.AuditOn, yubihsm.CmdGetObjectInfo: yubihsm.AuditOn,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close(context.Background())
 	return &simFixture{dev: dev, srv: srv, clock: clock}
 }
 
@@ -269,5 +285,47 @@ func BenchmarkHMAC(b *testing.B) {
 		if _, err := be.HMAC(ctx, key, msg); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// ListKeys names every HMAC-SHA256 key the authentication key can see, by a URI that works
+// with the other operations, and leaves out other objects (the authentication key itself,
+// an HMAC-SHA1 key).
+func TestListKeys(t *testing.T) {
+	f := startSim(t)
+	b := backend.New()
+	t.Cleanup(func() { b.Close(context.Background()) })
+	ctx := context.Background()
+	for _, k := range []plugins.Key{
+		{URI: "yubihsm:object-id=0x0010?connector=" + f.srv.URL + "&label=prod", PIN: simPassword},
+		{URI: "yubihsm:object-id=0x0011?connector=" + f.srv.URL + "&domains=2", PIN: simPassword},
+	} {
+		if err := b.ImportKey(ctx, k, []byte("AWS4wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), plugins.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, _ := yubihsm.NewConnector(f.srv.URL)
+	admin, _ := yubihsm.NewClient(conn, 1, simPassword)
+	if _, err := admin.PutHMACKey(ctx, yubihsm.ObjectSpec{ID: 0x12, Label: "sha1", Domains: 1, Capabilities: yubihsm.CapSignHMAC, Algorithm: yubihsm.AlgHMACSHA1}, []byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close(ctx)
+	got, err := b.ListKeys(ctx, plugins.Key{URI: "yubihsm:?connector=" + f.srv.URL + "&auth-key-id=1", PIN: simPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Label != "prod" || got[1].Label != "awskeep-0011" || got[1].Attributes["domains"] != "2" {
+		t.Fatalf("ListKeys = %+v", got)
+	}
+	if want := "yubihsm:object-id=0x0010?connector=" + f.srv.URL + "&auth-key-id=1"; got[0].URI != want {
+		t.Fatalf("URI %q, want %q", got[0].URI, want)
+	}
+	for _, e := range got {
+		if _, err := b.HMAC(ctx, plugins.Key{URI: e.URI, PIN: simPassword}, []byte("20261130")); err != nil {
+			t.Fatalf("HMAC with the listed URI %s: %v", e.URI, err)
+		}
+	}
+	if _, err := b.ListKeys(ctx, plugins.Key{URI: "yubihsm:?connector=" + f.srv.URL, PIN: "wrong"}); !errors.Is(err, plugins.ErrPINIncorrect) {
+		t.Fatalf("wrong password: %v", err)
 	}
 }

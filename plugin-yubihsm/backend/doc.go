@@ -17,6 +17,13 @@
 // retried), a connector that cannot be reached or all 16 sessions in use
 // ErrDeviceUnavailable.
 //
+// Protocol 1.3's optional operations: ListKeys is LIST_OBJECTS (hmac-sha256 keys) and
+// GET_OBJECT_INFO for each label, on a URI whose object-id may be left out
+// ("yubihsm:?connector=..."); AuditLog is GET_LOG_ENTRIES, passed on untouched for the host
+// to verify, and SET_LOG_INDEX when asked to mark entries read (the authentication key needs
+// the get-log-entries capability). What the device logs is its command-audit and
+// force-audit options' business: see docs/audit.md.
+//
 // One SIGN_HMAC carries at most 2026 bytes (the device's 2048-byte frame less the session's
 // framing, padding and MAC); longer messages are refused with ErrMessageTooLarge.
 package backend

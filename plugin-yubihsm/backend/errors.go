@@ -54,7 +54,7 @@ func translate(op string, ref keyRef, err error) error {
 		e.hint = fmt.Sprintf("object %#04x is taken: import with --force to replace it, or choose another object-id", ref.objectID)
 	case errors.Is(err, yubihsm.ErrInsufficientPermissions):
 		e.sentinel = plugins.ErrPermissionDenied
-		e.hint = fmt.Sprintf("authentication key %#04x lacks the capability or domain this needs (sign-hmac to sign, put-mac-key to import, delete-hmac-key to delete)", ref.authKeyID)
+		e.hint = fmt.Sprintf("authentication key %#04x lacks the capability or domain this needs (sign-hmac to sign, put-mac-key to import, delete-hmac-key to delete, get-log-entries to read the audit log)", ref.authKeyID)
 	case errors.Is(err, yubihsm.ErrSessionsFull):
 		e.sentinel = plugins.ErrDeviceUnavailable
 	case errors.Is(err, yubihsm.ErrConnector):

@@ -33,13 +33,32 @@ func parseKey(raw string) (keyRef, error) {
 	if err != nil {
 		return keyRef{}, fmt.Errorf("yubihsm: %w", err)
 	}
+	return refOf(u, true)
+}
+
+// parseDevice reads a URI of the yubihsm scheme that names a device (ListKeys, AuditLog):
+// object-id may be left out, and objectID is then 0.
+func parseDevice(raw string) (keyRef, *keyuri.URI, error) {
+	u, err := keyuri.ParseDevice(raw)
+	if err != nil {
+		return keyRef{}, nil, fmt.Errorf("yubihsm: %w", err)
+	}
+	_, hasObject := u.PathAttr("object-id")
+	ref, err := refOf(u, hasObject)
+	return ref, u, err
+}
+
+func refOf(u *keyuri.URI, object bool) (keyRef, error) {
 	if u.Scheme != Scheme {
 		return keyRef{}, fmt.Errorf("yubihsm: %w: scheme %q, this backend serves %q", plugins.ErrInvalidKeyURI, u.Scheme, Scheme+":")
 	}
-	id, _ := u.PathAttr("object-id") // keyuri checks presence and range for this scheme
 	ref := keyRef{connector: yubihsm.DefaultConnectorURL, authKeyID: 1, domains: 1}
-	if ref.objectID, err = keyuri.ObjectID(id); err != nil {
-		return keyRef{}, err
+	var err error
+	if object {
+		id, _ := u.PathAttr("object-id") // keyuri checks presence and range for this scheme
+		if ref.objectID, err = keyuri.ObjectID(id); err != nil {
+			return keyRef{}, err
+		}
 	}
 	if v, ok := u.QueryAttr("connector"); ok {
 		if ref.connector, err = yubihsm.ParseConnectorURL(v); err != nil {
