@@ -120,7 +120,11 @@ func (r Report) WriteText(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	if r.Hours != "" {
-		fmt.Fprintf(&b, "%d signings outside %s\n", r.Outside, r.Hours)
+		noun := "signings"
+		if r.Outside == 1 {
+			noun = "signing"
+		}
+		fmt.Fprintf(&b, "%d %s outside %s\n", r.Outside, noun, r.Hours)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
