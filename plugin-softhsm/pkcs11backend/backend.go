@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/awskeep/awskeep/plugins"
 )
@@ -35,6 +36,8 @@ type Options struct {
 	// interrupted import). Default: JSON lines on stderr in the format a go-plugin host
 	// reads, so that `awskeep --debug` shows them.
 	Logger *slog.Logger
+	// Now is the clock that dates new keys (CKA_START_DATE). Default time.Now.
+	Now func() time.Time
 }
 
 // Backend serves pkcs11: URIs. It is safe for concurrent use. Backends share the
@@ -52,8 +55,9 @@ type Backend struct {
 }
 
 var (
-	_ plugins.Backend = (*Backend)(nil)
-	_ plugins.Closer  = (*Backend)(nil)
+	_ plugins.Backend   = (*Backend)(nil)
+	_ plugins.Closer    = (*Backend)(nil)
+	_ plugins.KeyLister = (*Backend)(nil)
 )
 
 // New returns a Backend. It does not load any module: that happens on first use of a URI
@@ -68,6 +72,9 @@ func New(optFns ...func(*Options)) *Backend {
 	}
 	if opts.Version == "" {
 		opts.Version = buildVersion()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	log := opts.Logger
 	if log == nil {
@@ -99,7 +106,7 @@ func (b *Backend) Info(context.Context) (plugins.Info, error) {
 		Version:         b.opts.Version,
 		ProtocolVersion: plugins.ProtocolVersion,
 		Schemes:         []string{Scheme},
-		Capabilities:    []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN},
+		Capabilities:    []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN, plugins.CapabilityListKeys},
 	}, nil
 }
 
@@ -179,6 +186,26 @@ func (b *Backend) DeleteKey(ctx context.Context, key plugins.Key) (err error) {
 		return err
 	}
 	return b.deleteKey(ctx, sel, key.PIN)
+}
+
+// ListKeys lists the awskeep keys on the token the URI names (its object= and id= may be
+// left out and are ignored): the secret keys that sign, are sensitive and cannot be
+// extracted, of type CKK_GENERIC_SECRET or CKK_SHA256_HMAC, as ImportKey makes them, less
+// the temporary keys of a replacement under way. It logs in with key.PIN: awskeep keys are
+// private objects (CKA_PRIVATE), invisible before C_Login. Each entry's URI is the request's
+// token and module attributes with the key's object= (CKA_LABEL) and id= (CKA_ID); Created
+// is the key's CKA_START_DATE (midnight UTC of that day) where the token has one. A key with
+// neither label nor id cannot be named by a URI and is left out.
+func (b *Backend) ListKeys(ctx context.Context, key plugins.Key) (entries []plugins.KeyEntry, err error) {
+	defer recoverPanic("list keys", &err)
+	sel, u, err := parseTokenSelector(key.URI, b.opts.DefaultModulePath)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.listKeys(ctx, sel, u, key.PIN)
 }
 
 // Close waits, within ctx, for replacements under way (ImportKey with Overwrite) to reach

@@ -56,7 +56,7 @@ func TestInfo(t *testing.T) {
 		len(info.Schemes) != 1 || info.Schemes[0] != "pkcs11" {
 		t.Errorf("Info = %+v", info)
 	}
-	for _, c := range []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN} {
+	for _, c := range []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN, plugins.CapabilityListKeys} {
 		if !strings.Contains(strings.Join(info.Capabilities, ","), c) {
 			t.Errorf("capabilities %v lack %q", info.Capabilities, c)
 		}

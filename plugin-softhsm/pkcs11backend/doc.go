@@ -38,6 +38,13 @@
 // which renames a committed key when it finds none. The next import, and DeleteKey, remove
 // what an interrupted replacement left; DescribeKey reports it ("interrupted-import").
 //
+// Listing keys (ListKeys, protocol 1.3): a URI naming a token ("pkcs11:token=aws", object=
+// and id= left out or ignored) lists the token's awskeep keys (sensitive, non-extractable,
+// signing CKK_GENERIC_SECRET or CKK_SHA256_HMAC secret keys, less the temporary keys of a
+// replacement) with URIs that name each by object= and id=. ImportKey dates a key with
+// CKA_START_DATE where the token can read the date back; SoftHSM 2.6 cannot for private
+// objects (SoftHSMv2 issues 655 and 804), so its keys are listed without a date.
+//
 // The package needs cgo (it loads the module with dlopen). Built with CGO_ENABLED=0, every
 // operation but Info fails with an error wrapping plugins.ErrUnsupported.
 //

@@ -44,11 +44,12 @@ func (b *Backend) importKey(ctx context.Context, sel *selector, pin string, mate
 	})
 }
 
-// keyTemplate is an awskeep key holding material, without CKA_LABEL and CKA_ID. The
-// attribute list copies material into C memory that the wrapper frees without clearing;
-// nothing in Go can reach it afterwards.
-func keyTemplate(material []byte) []*pkcs11.Attribute {
-	return []*pkcs11.Attribute{
+// keyTemplate is an awskeep key holding material, without CKA_LABEL and CKA_ID, and dated
+// (CKA_START_DATE, see startDate) when date is not nil. The attribute list copies material
+// into C memory that the wrapper frees without clearing; nothing in Go can reach it
+// afterwards.
+func keyTemplate(material []byte, date *pkcs11.Attribute) []*pkcs11.Attribute {
+	tmpl := []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
 		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
@@ -67,6 +68,41 @@ func keyTemplate(material []byte) []*pkcs11.Attribute {
 		pkcs11.NewAttribute(pkcs11.CKA_MODIFIABLE, true),
 		pkcs11.NewAttribute(pkcs11.CKA_VALUE, material),
 	}
+	if date != nil {
+		tmpl = append(tmpl, date)
+	}
+	return tmpl
+}
+
+// startDate is the CKA_START_DATE of a key created now (PKCS#11 v2.40 section 4.7: "start
+// date for the key", a CK_DATE; ListKeys reports it as the key's creation), or nil when the
+// token could not read it back: SoftHSM 2.6 stores the date of a private object in clear
+// and then fails to decrypt it, answering every later C_GetAttributeValue of it with
+// CKR_GENERAL_ERROR (SoftHSMv2 issues 655 and 804). Whether the token can is probed once,
+// with a session object that is destroyed at once.
+func (b *Backend) startDate(s *session) *pkcs11.Attribute {
+	date := pkcs11.NewAttribute(pkcs11.CKA_START_DATE, b.opts.Now().UTC())
+	s.tok.datesOnce.Do(func() {
+		h, err := s.p.CreateObject(s.h, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+			pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
+			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, false),
+			pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
+			pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
+			pkcs11.NewAttribute(pkcs11.CKA_VALUE, make([]byte, 32)),
+			date,
+		})
+		if err != nil {
+			return
+		}
+		defer func() { _ = s.p.DestroyObject(s.h, h) }()
+		attrs, err := s.p.GetAttributeValue(s.h, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_START_DATE, nil)})
+		s.tok.datesReadable = err == nil && len(attrs) == 1 && string(attrs[0].Value) == string(date.Value)
+	})
+	if !s.tok.datesReadable {
+		return nil
+	}
+	return date
 }
 
 // nameAttrs are the CKA_LABEL and CKA_ID that sel gives a key. A URI without object=
@@ -84,7 +120,7 @@ func nameAttrs(sel *selector) []*pkcs11.Attribute {
 // CKR_KEY_SIZE_RANGE), so the key is tried once and removed if that fails, while the user
 // still has the secret at hand.
 func (b *Backend) create(s *session, sel *selector, material []byte, where string) error {
-	tmpl := keyTemplate(material)
+	tmpl := keyTemplate(material, b.startDate(s))
 	if sel.hasLabel {
 		tmpl = append(tmpl, pkcs11.NewAttribute(pkcs11.CKA_LABEL, sel.label))
 	}
@@ -117,7 +153,7 @@ func (b *Backend) replace(ctx context.Context, s *session, sel *selector, materi
 	defer b.replacing.end()
 
 	pending, committed := sel.tempLabel(false), sel.tempLabel(true)
-	h, err := s.p.CreateObject(s.h, append(keyTemplate(material), pkcs11.NewAttribute(pkcs11.CKA_LABEL, pending)))
+	h, err := s.p.CreateObject(s.h, append(keyTemplate(material, b.startDate(s)), pkcs11.NewAttribute(pkcs11.CKA_LABEL, pending)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, ckr(err))
 	}

@@ -27,6 +27,7 @@ var (
 	pluginToken *softhsmtest.Token // used only through plugin subprocesses
 	benchToken  *softhsmtest.Token
 	twinTokens  [2]*softhsmtest.Token // two tokens with one label
+	listToken   *softhsmtest.Token    // TestListKeys's: it counts every key on it
 
 	// testDir holds the SoftHSM configuration and the plugin binary.
 	testDir string
@@ -63,7 +64,7 @@ func testMain(m *testing.M) int {
 		label string
 	}{
 		{&mainToken, "main"}, {&pinToken, "pin"}, {&kitToken, "kit"}, {&pluginToken, "plugin"},
-		{&benchToken, "bench"}, {&twinTokens[0], twinName}, {&twinTokens[1], twinName},
+		{&benchToken, "bench"}, {&twinTokens[0], twinName}, {&twinTokens[1], twinName}, {&listToken, "list"},
 	} {
 		*tk.dst, err = hsm.InitToken(tk.label, testPIN, "so-pin-5678")
 		if err != nil {

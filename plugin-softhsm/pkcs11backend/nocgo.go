@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/awskeep/awskeep/plugins"
+	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
 // errNoCgo is what every device operation returns in a build without cgo: loading a
@@ -27,3 +28,7 @@ func (b *Backend) describeKey(context.Context, *selector, string) (plugins.KeyDe
 }
 
 func (b *Backend) deleteKey(context.Context, *selector, string) error { return errNoCgo }
+
+func (b *Backend) listKeys(context.Context, *selector, *keyuri.URI, string) ([]plugins.KeyEntry, error) {
+	return nil, errNoCgo
+}

@@ -37,6 +37,33 @@ func parseSelector(uri, defaultModule string) (*selector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11: %w", err)
 	}
+	s, err := selectorOf(u, defaultModule)
+	if err != nil {
+		return nil, err
+	}
+	if !s.hasLabel && !s.hasID {
+		return nil, fmt.Errorf("pkcs11: the URI names no key: add object=LABEL or id=%%01: %w", plugins.ErrInvalidKeyURI)
+	}
+	return s, nil
+}
+
+// parseTokenSelector reads a pkcs11: URI that names a token (ListKeys): object= and id= may
+// be left out and are ignored. Errors wrap plugins.ErrInvalidKeyURI.
+func parseTokenSelector(uri, defaultModule string) (*selector, *keyuri.URI, error) {
+	u, err := keyuri.ParseDevice(uri)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pkcs11: %w", err)
+	}
+	s, err := selectorOf(u, defaultModule)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.label, s.hasLabel, s.id, s.hasID = "", false, nil, false
+	return s, u, nil
+}
+
+// selectorOf reads the module, token and key attributes of u.
+func selectorOf(u *keyuri.URI, defaultModule string) (*selector, error) {
 	if u.Scheme != Scheme {
 		return nil, fmt.Errorf("pkcs11: URI scheme %q is not pkcs11: %w", u.Scheme, plugins.ErrInvalidKeyURI)
 	}
@@ -70,9 +97,6 @@ func parseSelector(uri, defaultModule string) (*selector, error) {
 		}
 		s.id, s.hasID = []byte(id), true
 	}
-	if !s.hasLabel && !s.hasID {
-		return nil, fmt.Errorf("pkcs11: the URI names no key: add object=LABEL or id=%%01: %w", plugins.ErrInvalidKeyURI)
-	}
 	f := &s.token
 	f.label, _ = u.PathAttr("token")
 	f.serial, _ = u.PathAttr("serial")
@@ -101,6 +125,8 @@ func (s *selector) keyName() string {
 		return fmt.Sprintf("key object %q id %s", s.label, hexID(s.id))
 	case s.hasLabel:
 		return fmt.Sprintf("key object %q", s.label)
+	case !s.hasID:
+		return "keys" // a token selector (ListKeys)
 	default:
 		return fmt.Sprintf("key id %s", hexID(s.id))
 	}

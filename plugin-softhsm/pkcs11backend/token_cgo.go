@@ -52,6 +52,11 @@ type token struct {
 	// has no way to lock a token.
 	writeMu sync.Mutex
 
+	// datesOnce and datesReadable: whether the token can read back the CKA_START_DATE of a
+	// private key (see startDate), probed once.
+	datesOnce     sync.Once
+	datesReadable bool
+
 	poolMu sync.Mutex
 	idle   []pkcs11.SessionHandle
 	gone   bool
