@@ -69,7 +69,7 @@ func (b *Backend) Info(ctx context.Context) (plugins.Info, error) {
 		Version:         Version,
 		ProtocolVersion: plugins.ProtocolVersion,
 		Schemes:         []string{"tpm"},
-		Capabilities:    []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN},
+		Capabilities:    []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN, plugins.CapabilityListKeys},
 	}, nil
 }
 

@@ -11,6 +11,10 @@
 //
 // The default device is the kernel resource manager /dev/tpmrm0.
 //
+// ListKeys (awskeep keys list) takes "tpm:" (or a handle= URI) for the TPM's persistent
+// handles, "tpm:dir=/etc/awskeep" for the key files in a directory, or a file= URI for the
+// files next to it; dir= is only for listing (see Backend.ListKeys).
+//
 // ImportKey sends the secret inside TPM2_Create (Part 3 section 12.1) as the sensitive data
 // of a keyedHash object under the TCG H-2 ECC P-256 storage root key, which it re-creates
 // with TPM2_CreatePrimary each time (the TPM derives the same key from its seed). The secret

@@ -30,6 +30,9 @@ type target struct {
 	reboot func(t testing.TB)
 	// sw is the swtpm process, nil for the simulator.
 	sw *swtpmtest.SWTPM
+	// dir holds the target's key files, all in one directory as a user keeps them, so that
+	// ListKeys of one file's URI finds the others.
+	dir string
 }
 
 // simulator returns a target on the in-process simulator. Tests that use it must not run
@@ -38,6 +41,7 @@ func simulator(t testing.TB) *target {
 	sim := tpmtest.Simulator(t)
 	return &target{
 		name:    "simulator",
+		dir:     t.TempDir(),
 		backend: tpm.New(func(o *tpm.Options) { o.Open = sim.Open }),
 		direct: func(t testing.TB, fn func(transport.TPM)) {
 			fn(tpmtest.Retry(sim))
@@ -51,6 +55,7 @@ func swtpm(t testing.TB) *target {
 	sw := swtpmtest.Start(t)
 	return &target{
 		name:    "swtpm",
+		dir:     t.TempDir(),
 		backend: tpm.New(),
 		query:   "?device=" + sw.Device,
 		direct: func(t testing.TB, fn func(transport.TPM)) {
@@ -76,7 +81,7 @@ var targets = []struct {
 	{"swtpm", swtpm},
 }
 
-var handleCounter atomic.Uint32
+var handleCounter, fileCounter atomic.Uint32
 
 // handleKey returns a fresh persistent-handle key URI on tg.
 func (tg *target) handleKey(t testing.TB, pin string) plugins.Key {
@@ -86,7 +91,12 @@ func (tg *target) handleKey(t testing.TB, pin string) plugins.Key {
 
 // fileKey returns a fresh key file URI on tg.
 func (tg *target) fileKey(t testing.TB, pin string) plugins.Key {
-	return plugins.Key{URI: "tpm:file=" + filepath.Join(t.TempDir(), "aws.tss2.pem") + tg.query, PIN: pin}
+	dir := tg.dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	n := fileCounter.Add(1)
+	return plugins.Key{URI: fmt.Sprintf("tpm:file=%s%s", filepath.Join(dir, fmt.Sprintf("aws-%d.tss2.pem", n)), tg.query), PIN: pin}
 }
 
 // keyKinds are the two ways to keep a key.
