@@ -68,12 +68,21 @@ func newIAM(d sigv4.Deriver, accessKeyID, region, endpoint string, client *http.
 	public := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: accessKeyID, Source: "awskeep device key"}, nil
 	})
+	if client == nil {
+		client = &http.Client{Transport: http.DefaultTransport}
+	}
+	wrapped := *client
+	next := wrapped.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	wrapped.Transport = capturingTransport{next: next}
 	api := iam.New(iam.Options{
 		Region:           region,
 		Credentials:      public,
 		HTTPSignerV4:     deviceSigner{sigv4.New(d)},
 		RetryMaxAttempts: 1,
-		HTTPClient:       client,
+		HTTPClient:       &wrapped,
 	}, func(o *iam.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -98,9 +107,10 @@ func (c *iamAPI) list(ctx context.Context, userName string) ([]accessKey, error)
 	}
 	var keys []accessKey
 	for p := iam.NewListAccessKeysPaginator(c.api, in); p.HasMorePages(); {
+		ctx, capture := withCapture(ctx)
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, c.explain("ListAccessKeys", err)
+			return nil, c.explain("ListAccessKeys", err, capture)
 		}
 		for _, m := range out.AccessKeyMetadata {
 			keys = append(keys, accessKey{ID: aws.ToString(m.AccessKeyId), Status: string(m.Status), UserName: aws.ToString(m.UserName)})
@@ -116,9 +126,10 @@ func (c *iamAPI) create(ctx context.Context, userName string, use func(id string
 	if userName != "" {
 		in.UserName = aws.String(userName)
 	}
+	ctx, capture := withCapture(ctx)
 	out, err := c.api.CreateAccessKey(ctx, in)
 	if err != nil {
-		return "", c.explain("CreateAccessKey", err)
+		return "", c.explain("CreateAccessKey", err, capture)
 	}
 	if out.AccessKey == nil || !accessKeyID(aws.ToString(out.AccessKey.AccessKeyId)) || aws.ToString(out.AccessKey.SecretAccessKey) == "" {
 		return "", fmt.Errorf("IAM CreateAccessKey at %s: the answer holds no access key id or secret", c.endpoint)
@@ -135,8 +146,9 @@ func (c *iamAPI) setStatus(ctx context.Context, userName, id string, status type
 	if userName != "" {
 		in.UserName = aws.String(userName)
 	}
+	ctx, capture := withCapture(ctx)
 	_, err := c.api.UpdateAccessKey(ctx, in)
-	return c.explain("UpdateAccessKey "+id, err)
+	return c.explain("UpdateAccessKey "+id, err, capture)
 }
 
 // remove deletes access key id; a key already gone is success.
@@ -145,12 +157,14 @@ func (c *iamAPI) remove(ctx context.Context, userName, id string) error {
 	if userName != "" {
 		in.UserName = aws.String(userName)
 	}
+	ctx, capture := withCapture(ctx)
 	_, err := c.api.DeleteAccessKey(ctx, in)
-	var nse *types.NoSuchEntityException
-	if errors.As(err, &nse) {
+	err = c.explain("DeleteAccessKey "+id, err, capture)
+	var ie *IAMError
+	if errors.As(err, &ie) && ie.Code == "NoSuchEntity" {
 		return nil
 	}
-	return c.explain("DeleteAccessKey "+id, err)
+	return err
 }
 
 // IAMError is IAM's refusal of a call, or a failure to reach it, with what to do.
@@ -181,7 +195,7 @@ func (e *IAMError) Error() string {
 func (e *IAMError) Unwrap() error { return e.Err }
 
 // explain classifies an IAM failure: the sentinels of errors.go, and a hint.
-func (c *iamAPI) explain(op string, err error) error {
+func (c *iamAPI) explain(op string, err error, capture *errorCapture) error {
 	if err == nil {
 		return nil
 	}
@@ -191,6 +205,9 @@ func (c *iamAPI) explain(op string, err error) error {
 	switch {
 	case errors.As(err, &api):
 		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
+		if e.Code == "UnknownError" && capture.code != "" {
+			e.Code, e.Message = capture.code, capture.message
+		}
 		switch e.Code {
 		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
 			e.Err = ErrAccessDenied

@@ -1,0 +1,241 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/awskeep/awskeep/core/rotate"
+)
+
+// TestRotate: a rotation from start to end, then a second one with --keep-old; the cache
+// of the old key is dropped; the new secret is nowhere; --debug logs hold no secret.
+func TestRotate(t *testing.T) {
+	m := startRotMoto(t, rotUserSpec{name: "rot-a"})
+	ru := newRotUser(t, m, "rot-a")
+	ru.profileWorks(t, "before the rotation")
+	// A cached credential of the old key, which the rotation must drop.
+	mustSucceed(t, ru.run("", nil, "credential-process", "--profile", "rot"), "credential-process (cached)")
+	cacheDir := filepath.Join(ru.home, ".cache", "awskeep")
+	if !dirHolds(t, cacheDir, ru.oldID) {
+		t.Fatal("the cache holds no entry of the old key before the rotation")
+	}
+
+	r := ru.rotate(t, nil, "--debug")
+	newID := rotatedLine(t, r, ru.oldID)
+	ru.checkRotated(t, ru.oldID, newID, false, r)
+	if dirHolds(t, cacheDir, ru.oldID) {
+		t.Fatal("the cache still holds an entry of the old key")
+	}
+	if !strings.Contains(r.stderr, "rotation step done") {
+		t.Fatalf("--debug logged no steps:\n%s", r.stderr)
+	}
+
+	// Again, keeping the old key: prod-r2 -> prod-r3, prod-r2's key Inactive and kept.
+	r = ru.rotate(t, nil, "--keep-old")
+	third := rotatedLine(t, r, newID)
+	if !strings.Contains(r.stdout, newID+" is inactive") {
+		t.Fatalf("--keep-old does not say the old key is kept: %q", r.stdout)
+	}
+	keys := m.keys(t, "rot-a")
+	if len(keys) != 2 || keys[third] != "Active" || keys[newID] != "Inactive" {
+		t.Fatalf("IAM keys after --keep-old = %v", keys)
+	}
+	if !ru.keyExists(t, "prod-r2") || !ru.keyExists(t, "prod-r3") {
+		t.Fatal("--keep-old did not keep the old object, or the new one is missing")
+	}
+	id, uri := ru.profileKey(t)
+	if id != third || !strings.Contains(uri, "object=prod-r3?") {
+		t.Fatalf("profile names %s at %s after the second rotation", id, uri)
+	}
+	ru.profileWorks(t, "after --keep-old")
+	// The kept key is refused (the shim, as AWS): nobody can use it by mistake.
+	old := ru.run("", nil, "credential-process", "--key", ru.keyURI("prod-r2"), "--access-key-id", newID,
+		"--endpoint-url", m.server.URL, "--no-cache")
+	mustFailClearly(t, old, "InvalidClientTokenId")
+}
+
+// dirHolds reports whether a file under dir holds s.
+func dirHolds(t *testing.T, dir, s string) bool {
+	t.Helper()
+	found := false
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data), s) {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found
+}
+
+// TestRotateKilledAfterEachStep: rotate is killed with SIGKILL after each step in turn (and
+// between IAM's answer to CreateAccessKey and the journal, where the new secret is lost):
+// the profile works at once, the next run finishes, and the user ends with exactly one
+// access key, the new one, on object prod-r2.
+func TestRotateKilledAfterEachStep(t *testing.T) {
+	points := append([]string{"create-answered"}, rotate.Steps...)
+	var specs []rotUserSpec
+	for _, p := range points {
+		specs = append(specs, rotUserSpec{name: "rot-" + p})
+	}
+	m := startRotMoto(t, specs...)
+	for _, point := range points {
+		t.Run(point, func(t *testing.T) {
+			ru := newRotUser(t, m, "rot-"+point)
+			killed := ru.rotate(t, []string{crashEnv + "=" + point})
+			if killed.code != -1 || killed.stdout != "" {
+				t.Fatalf("rotate was not killed after %s: exit %d, stdout %q, stderr %q", point, killed.code, killed.stdout, killed.stderr)
+			}
+			ru.profileWorks(t, "after the kill")
+			keys := m.keys(t, "rot-"+point)
+			active := 0
+			for _, s := range keys {
+				if s == "Active" {
+					active++
+				}
+			}
+			if active == 0 {
+				t.Fatalf("no active key after the kill: %v", keys)
+			}
+			if len(ru.journals(t)) != 1 {
+				t.Fatal("no journal after the kill")
+			}
+			r := ru.rotate(t, nil)
+			newID := rotatedLine(t, r, ru.oldID)
+			ru.checkRotated(t, ru.oldID, newID, false, killed, r)
+		})
+	}
+}
+
+// TestRotateRefusesTwoKeys: a user with two keys is refused, clearly, and nothing changes;
+// with the other key Inactive, --delete-inactive deletes it and rotates; an Active one it
+// does not touch.
+func TestRotateRefusesTwoKeys(t *testing.T) {
+	m := startRotMoto(t, rotUserSpec{name: "rot-two", secondKey: true})
+	ru := newRotUser(t, m, "rot-two")
+	before := m.keys(t, "rot-two")
+	var other string
+	for id := range before {
+		if id != ru.oldID {
+			other = id
+		}
+	}
+	config := ru.configText(t)
+	for _, args := range [][]string{nil, {"--delete-inactive"}} {
+		r := ru.rotate(t, nil, args...)
+		want := []string{"two access keys", ru.oldID, other, "nothing changed"}
+		if args == nil {
+			want = append(want, "--delete-inactive", "aws iam delete-access-key --access-key-id "+other)
+		} else {
+			want = append(want, "deletes only an inactive key", "aws iam update-access-key --status Inactive")
+		}
+		mustFailClearly(t, r, want...)
+		if got := m.keys(t, "rot-two"); len(got) != 2 || got[other] != "Active" || got[ru.oldID] != "Active" {
+			t.Fatalf("refused rotate changed the keys: %v", got)
+		}
+		if ru.configText(t) != config || ru.keyExists(t, "prod-r2") || len(ru.journals(t)) != 0 {
+			t.Fatal("refused rotate changed the config, the token or left a journal")
+		}
+	}
+	if err := m.server.SetAccessKeyStatus(context.Background(), m.admin, "rot-two", other, "Inactive"); err != nil {
+		t.Fatal(err)
+	}
+	r := ru.rotate(t, nil, "--delete-inactive")
+	ru.checkRotated(t, ru.oldID, rotatedLine(t, r, ru.oldID), false, r)
+}
+
+// TestRotateAccessDenied: a user without IAM permissions is told which ones it needs, and
+// nothing changes.
+func TestRotateAccessDenied(t *testing.T) {
+	m := startRotMoto(t, rotUserSpec{name: "rot-denied", noIAM: true})
+	ru := newRotUser(t, m, "rot-denied")
+	config := ru.configText(t)
+	r := ru.rotate(t, nil)
+	mustFailClearly(t, r, "IAM ListAccessKeys: AccessDenied", "iam:CreateAccessKey", "docs/rotate.md", "nothing changed")
+	if ru.configText(t) != config || len(ru.journals(t)) != 0 || len(m.keys(t, "rot-denied")) != 1 {
+		t.Fatal("a refused rotate changed something")
+	}
+	ru.profileWorks(t, "after AccessDenied")
+}
+
+// TestRotateIAMUnreachableMidway: a rotation stopped after the import, resumed while IAM is
+// unreachable ($AWS_ENDPOINT_URL_IAM names a closed port; STS still answers), gets as far
+// as it can without IAM (verified, profile rewritten), says so and what to do; the profile
+// works with the new key; run again with IAM back, it finishes.
+func TestRotateIAMUnreachableMidway(t *testing.T) {
+	m := startRotMoto(t, rotUserSpec{name: "rot-net"})
+	ru := newRotUser(t, m, "rot-net")
+	killed := ru.rotate(t, []string{crashEnv + "=" + rotate.StepImported})
+	if killed.code != -1 {
+		t.Fatalf("rotate was not killed: %d %s", killed.code, killed.stderr)
+	}
+	r := ru.rotate(t, []string{"AWS_ENDPOINT_URL_IAM=" + closedPort(t)})
+	mustFailClearly(t, r, "IAM UpdateAccessKey "+ru.oldID, "IAM unreachable", "the profile now uses the new key",
+		"run awskeep rotate --profile rot again", "once IAM is reachable")
+	id, _ := ru.profileKey(t)
+	if id == ru.oldID {
+		t.Fatal("the profile was not rewritten before the IAM step")
+	}
+	ru.profileWorks(t, "with IAM unreachable")
+	done := ru.rotate(t, nil)
+	ru.checkRotated(t, ru.oldID, rotatedLine(t, done, ru.oldID), false, killed, r, done)
+}
+
+// closedPort is an http URL on 127.0.0.1 where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+// TestRotateConcurrent: two rotations of one profile at once take turns (the lock): both
+// succeed, the second starting from the key the first made, and one key is left.
+func TestRotateConcurrent(t *testing.T) {
+	m := startRotMoto(t, rotUserSpec{name: "rot-twice"})
+	ru := newRotUser(t, m, "rot-twice")
+	bin := buildRotateHooks(t)
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = ru.exec(bin, "", nil, "rotate", "--profile", "rot")
+		}()
+	}
+	wg.Wait()
+	var lines []string
+	for _, r := range results {
+		mustSucceed(t, r, "concurrent rotate")
+		lines = append(lines, strings.TrimSpace(r.stdout))
+	}
+	// One went OLD -> A, the other A -> B.
+	first, second := lines[0], lines[1]
+	if !strings.HasPrefix(first, "rotated rot: "+ru.oldID+" ->") {
+		first, second = second, first
+	}
+	a := strings.TrimPrefix(first, "rotated rot: "+ru.oldID+" -> ")
+	if !strings.HasPrefix(second, "rotated rot: "+a+" -> ") {
+		t.Fatalf("the rotations did not take turns: %q and %q", lines[0], lines[1])
+	}
+	b := strings.TrimPrefix(second, "rotated rot: "+a+" -> ")
+	keys := m.keys(t, "rot-twice")
+	if len(keys) != 1 || keys[b] != "Active" {
+		t.Fatalf("IAM keys = %v, want only %s", keys, b)
+	}
+	if id, uri := ru.profileKey(t); id != b || !strings.Contains(uri, "object=prod-r3?") {
+		t.Fatalf("profile names %s at %s", id, uri)
+	}
+	ru.profileWorks(t, "after two rotations")
+}
