@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make bench: every awskeep benchmark in one `go test` run on this machine (cmd/bench),
-# printed as tables and written to bench/results.md: all results; credential helpers side by
-# side with each median's ratio to its reference; the cold path's phases per backend.
+# make bench: every awskeep benchmark in one run on this machine: cmd/bench, then the Vault
+# rows of the nested module plugin-vault/vaulttest (GOWORK=off: Vault's dependency graph
+# stays out of cmd's go.mod), whose lines are merged into bench/results.txt; printed as
+# tables and written to bench/results.md: all results; credential helpers side by side with
+# each median's ratio to its reference; the cold path's phases per backend.
 # BENCHTIME sets go test -benchtime. RESULTS=bench/results.txt skips the run and only
 # rewrites bench/results.md from that file.
 set -euo pipefail
@@ -12,6 +14,12 @@ raw=bench/results.txt
 if [ -z "${RESULTS:-}" ]; then
 	echo "== go test -bench . -benchtime $benchtime ./bench (in cmd/)"
 	{ echo "# benchtime $benchtime"; (cd cmd && go test -run '^$' -bench . -benchtime "$benchtime" -timeout 30m ./bench/); } | tee "$raw"
+	echo "== GOWORK=off go test -bench . -benchtime $benchtime (in plugin-vault/vaulttest: Vault transit, a real in-process Vault)"
+	(cd plugin-vault/vaulttest && GOWORK=off go test -run '^$' -bench . -benchtime "$benchtime" -timeout 30m .) | tee "$raw.vault"
+	grep -q '^ok' "$raw.vault" || { echo "bench: the Vault benchmark run failed" >&2; exit 1; }
+	# Its Benchmark lines join the run's: same names (BenchmarkPluginHMAC/..., BenchmarkCredentialProcess/...) and metrics.
+	grep '^Benchmark' "$raw.vault" >>"$raw"
+	rm -f "$raw.vault"
 else
 	raw=$RESULTS
 	benchtime=$(sed -n 's/^# benchtime //p' "$raw" | head -1)
@@ -38,6 +46,8 @@ CredentialProcess/sts-floor-assume-role|STS floor: stdlib SigV4 + one POST|Crede
 CredentialProcess/pkcs11-softhsm-cold|awskeep cold, SoftHSM|CredentialProcess/sts-floor-assume-role
 CredentialProcess/tpm-swtpm-cold|awskeep cold, swtpm|CredentialProcess/sts-floor-assume-role
 CredentialProcess/yubihsm-sim-cold|awskeep cold, YubiHSM simulator|CredentialProcess/sts-floor-assume-role
+CredentialProcess/tink-cold|awskeep cold, Tink keyset (KMS Decrypt on moto)|CredentialProcess/sts-floor-assume-role
+CredentialProcess/vault-cold|awskeep cold, Vault transit (in-process Vault)|CredentialProcess/sts-floor-assume-role
 CredentialProcess/pkcs11-softhsm-cold-warm-plugin|awskeep cold through a warm plugin (issue 14 part 3)|CredentialProcess/sts-floor-assume-role
 ## 32 cold invocations at once sharing the cache, against one cold invocation
 Concurrent32/pkcs11-cold-shared-cache|32 awskeep cold at once, SoftHSM|CredentialProcess/pkcs11-softhsm-cold
@@ -60,7 +70,7 @@ printed|exec to the credentials on stdout
 	echo "# awskeep benchmarks"
 	echo
 	echo "One run of \`make bench\` (BENCHTIME=$benchtime) on $(nproc) cores, $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3)."
-	echo "$(grep '^cpu:' "$raw" | sed 's/^cpu: */CPU: /')"
+	echo "$(grep -m1 '^cpu:' "$raw" | sed 's/^cpu: */CPU: /')"
 	echo
 	echo "| benchmark | iterations | mean | p50 | p90 | p99 | throughput |"
 	echo "|---|---:|---:|---:|---:|---:|---:|"
@@ -84,9 +94,12 @@ printed|exec to the credentials on stdout
 	}' "$raw"
 	echo
 	echo "Sign: one SigV4 signature of an STS AssumeRole POST. PluginHMAC: one HMAC over an 8-byte date from"
-	echo "the host through gRPC to the plugin and its device. PluginLaunch: exec to first answer (handshake,"
+	echo "the host through gRPC to the plugin and its device (tink-kms-moto: the keyset decrypted by moto's KMS once"
+	echo "per plugin, then Tink's HMAC in the plugin; vault-transit: one transit/hmac request to a real Vault"
+	echo "started in process by plugin-vault/vaulttest, on loopback). PluginLaunch: exec to first answer (handshake,"
 	echo "peer-checked unix socket, Info). CredentialProcess: wall time of one \`awskeep credential-process\` against moto on"
-	echo "loopback (cold: --no-cache, so plugin start, device login, HMAC and STS; AssumeRole unless"
+	echo "loopback (cold: --no-cache, so plugin start, device login, HMAC and STS; tink-cold adds one KMS Decrypt,"
+	echo "vault-cold one transit call; AssumeRole unless"
 	echo "session-token; pkcs11-warm-cache-hit-profile: a hit through --profile and ~/.aws/config), next to"
 	echo "reference programs run the same way: a shell stub and a Go hello world that print static JSON, a"
 	echo "stdlib-only program that reads and prints a JSON credential file, the STS floor (stdlib SigV4 and"

@@ -51,16 +51,13 @@ func yubihsmDevice(b *testing.B) device {
 // BenchmarkPluginHMAC is the device round trip awskeep makes per signing key: HMAC over an
 // 8-byte date, from the host through gRPC to the plugin, the device and back.
 func BenchmarkPluginHMAC(b *testing.B) {
-	devices := []struct {
-		name string
-		open func(*testing.B) device
-	}{
+	devices := []benchDevice{
 		{"example-memory", func(*testing.B) device { return device{name: "example", key: plugins.Key{URI: "example:name=bench"}} }},
 		{"pkcs11-softhsm", softhsmDevice},
 		{"tpm-swtpm", swtpmDevice},
 		{"yubihsm-sim", yubihsmDevice},
 	}
-	for _, d := range devices {
+	for _, d := range append(devices, hmacDevices...) {
 		b.Run(d.name, func(b *testing.B) {
 			dev := d.open(b)
 			p := launch(b, dev.name, dev.env...)

@@ -62,6 +62,7 @@ func setup() error {
 		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11", "1", ""},
 		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm", "1", ""},
 		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-yubihsm/cmd/awskeep-plugin-yubihsm", "0", ""},
+		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-tink/cmd/awskeep-plugin-tink", "0", ""},
 		{peerDir + "/", peers + "hello", "0", ""},
 		{peerDir + "/", peers + "jsonreader", "0", ""},
 		{peerDir + "/", peers + "stsfloor", "0", ""},
@@ -85,6 +86,16 @@ func setup() error {
 	}
 	return moto.EnableAuth(ctx)
 }
+
+// benchDevice is a named way to get a device, one row of a benchmark over backends.
+type benchDevice struct {
+	name string
+	open func(*testing.B) device
+}
+
+// hmacDevices are further rows of BenchmarkPluginHMAC, added by the files of backends
+// whose set-up needs more than the built-in ones (tink_test.go).
+var hmacDevices []benchDevice
 
 // latencies records one duration per iteration and reports percentiles next to ns/op.
 type latencies []time.Duration

@@ -109,7 +109,7 @@ path "transit/keys/+/import"     { capabilities = ["update"] }
 // approle/, served over HTTP on a loopback port. Addr goes through a proxy that counts the
 // requests each token makes.
 type testVault struct {
-	t      *testing.T
+	t      testing.TB
 	core   *vault.Core
 	Addr   string
 	root   string
@@ -119,7 +119,7 @@ type testVault struct {
 	requests map[string]int // token digest -> requests
 }
 
-func startVault(t *testing.T) *testVault {
+func startVault(t testing.TB) *testVault {
 	t.Helper()
 	core, _, root := vault.TestCoreUnsealedWithConfig(t, &vault.CoreConfig{
 		LogicalBackends:    map[string]logical.Factory{"transit": transit.Factory},
