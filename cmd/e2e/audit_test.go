@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -219,4 +220,52 @@ func TestAuditUnsupported(t *testing.T) {
 	mustFailClearly(t, r, "keeps no audit log", "docs/audit.md")
 	r = u.run("", nil, "audit", "--key", u.keyURI("prod"), "--outside-hours", "9-5")
 	mustFailUsage(t, r, "--outside-hours")
+}
+
+// Force audit: once the Log Store is full the device refuses to sign, credential-process
+// says how to go on, and awskeep audit --mark-read reads, verifies and releases the log so
+// that signing works again.
+func TestAuditForceAuditMarkRead(t *testing.T) {
+	a := newAuditDevice(t)
+	ctx := context.Background()
+	if err := a.c.SetForceAudit(ctx, yubihsm.AuditOn); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		_, err := a.c.SignHMAC(ctx, 0x0010, []byte("20261130"))
+		if errors.Is(err, yubihsm.ErrLogFull) {
+			break
+		}
+		if err != nil || i > yubihsm.LogSize {
+			t.Fatalf("signing %d under force audit: %v", i, err)
+		}
+	}
+	r := a.run("", nil, yubiCredentialProcessArgs(a.uri(yubiObject))...)
+	mustFailClearly(t, r, "log full", "awskeep audit --mark-read")
+
+	r = a.audit("--mark-read")
+	mustSucceed(t, r, "audit --mark-read")
+	if !strings.Contains(r.stdout, "entries 1 to 62") || !strings.Contains(r.stdout, "no fresh time anchor") {
+		t.Fatalf("report of a full log:\n%s", r.stdout)
+	}
+	a.assumeRole(t, a.uri(yubiObject))
+	r = a.audit()
+	mustSucceed(t, r, "audit after release")
+	if !strings.Contains(r.stdout, "hash chain verified from the previous audit (entry 62)") {
+		t.Fatalf("the chain does not continue across the release:\n%s", r.stdout)
+	}
+}
+
+// Without force audit the Log Store is a ring of 62: entries overwritten before any run
+// read them are reported as lost, with exit 3.
+func TestAuditLostEntries(t *testing.T) {
+	a := newAuditDevice(t)
+	mustSucceed(t, a.audit(), "first audit")
+	for range yubihsm.LogSize + 5 {
+		a.sign(t)
+	}
+	r := a.audit()
+	if r.code != 3 || !strings.Contains(r.stdout, "LOST: entries") || !strings.Contains(r.stderr, "were overwritten before they were read") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
 }

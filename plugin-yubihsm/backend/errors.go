@@ -55,6 +55,8 @@ func translate(op string, ref keyRef, err error) error {
 	case errors.Is(err, yubihsm.ErrInsufficientPermissions):
 		e.sentinel = plugins.ErrPermissionDenied
 		e.hint = fmt.Sprintf("authentication key %#04x lacks the capability or domain this needs (sign-hmac to sign, put-mac-key to import, delete-hmac-key to delete, get-log-entries to read the audit log)", ref.authKeyID)
+	case errors.Is(err, yubihsm.ErrLogFull):
+		e.hint = "the device's audit log is full and force audit is on, so it runs no logged command until the log is read and released: run awskeep audit --mark-read"
 	case errors.Is(err, yubihsm.ErrSessionsFull):
 		e.sentinel = plugins.ErrDeviceUnavailable
 	case errors.Is(err, yubihsm.ErrConnector):
