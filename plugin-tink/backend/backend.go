@@ -82,7 +82,7 @@ func New(optFns ...func(*Options)) *Backend {
 // Info describes the backend without touching KMS or a file.
 func (b *Backend) Info(ctx context.Context) (plugins.Info, error) {
 	return plugins.Info{
-		Name: Name, Version: Version, ProtocolVersion: plugins.ProtocolVersion,
+		Name: Name, Version: plugins.BuildVersion(Version), ProtocolVersion: plugins.ProtocolVersion,
 		Schemes:      []string{Scheme},
 		Capabilities: []string{plugins.CapabilitySoftwareWrapped},
 	}, nil

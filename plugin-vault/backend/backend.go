@@ -66,7 +66,7 @@ func New(optFns ...func(*Options)) *Backend {
 // allow_plaintext_backup itself, so the backend claims non-extractable storage.
 func (b *Backend) Info(ctx context.Context) (plugins.Info, error) {
 	return plugins.Info{
-		Name: Name, Version: Version, ProtocolVersion: plugins.ProtocolVersion,
+		Name: Name, Version: plugins.BuildVersion(Version), ProtocolVersion: plugins.ProtocolVersion,
 		Schemes:      []string{Scheme},
 		Capabilities: []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN},
 	}, nil

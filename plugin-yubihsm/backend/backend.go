@@ -67,7 +67,7 @@ func New(optFns ...func(*Options)) *Backend {
 // Info describes the backend without touching a device.
 func (b *Backend) Info(ctx context.Context) (plugins.Info, error) {
 	return plugins.Info{
-		Name: Name, Version: Version, ProtocolVersion: plugins.ProtocolVersion,
+		Name: Name, Version: plugins.BuildVersion(Version), ProtocolVersion: plugins.ProtocolVersion,
 		Schemes:      []string{Scheme},
 		Capabilities: []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN, plugins.CapabilityListKeys, plugins.CapabilityAuditLog},
 		// One SIGN_HMAC frame holds at most 2026 bytes of data, and HMAC cannot be split

@@ -10,5 +10,11 @@ import (
 )
 
 func main() {
-	plugins.Serve(pkcs11backend.New())
+	plugins.Serve(pkcs11backend.New(func(o *pkcs11backend.Options) {
+		// A release binary reports its release (version, commit, date: plugins.CurrentBuild);
+		// any other build keeps the backend's default, the module version or "devel".
+		if b := plugins.CurrentBuild(); b.Release {
+			o.Version = b.String()
+		}
+	}))
 }
