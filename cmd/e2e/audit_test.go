@@ -269,3 +269,19 @@ func TestAuditLostEntries(t *testing.T) {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// A wrong password stops audit at the first refusal: one session attempt, not one for the
+// anchor and another for the log.
+func TestAuditWrongPasswordNotRetried(t *testing.T) {
+	a := newAuditDevice(t)
+	wrong := filepath.Join(a.home, "wrong-password")
+	if err := os.WriteFile(wrong, []byte("not the password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := a.dev.Stats().Commands[yubihsm.CmdCreateSession]
+	r := a.run("", []string{"TZ=UTC"}, "audit", "--key", a.uri(yubiObject, "pin-source=file:"+wrong))
+	mustFailClearly(t, r, "not retried")
+	if n := a.dev.Stats().Commands[yubihsm.CmdCreateSession] - before; n != 1 {
+		t.Fatalf("%d CREATE_SESSION with a wrong password, want 1", n)
+	}
+}
