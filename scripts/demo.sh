@@ -5,6 +5,9 @@
 #   2. moto_server stands in for AWS (it checks every SigV4 signature),
 #   3. an IAM user's secret access key goes into the token with `awskeep import`,
 #   4. the AWS CLI gets temporary credentials through credential_process = awskeep ...
+#   5. optional, a few seconds: the same with the Tink backend, a keyset file wrapped by a
+#      KMS key of moto's KMS (set DEMO_TINK=0 to skip it). Vault transit is not in the demo:
+#      there is no Vault to run without building one (see the last step).
 #
 # Everything lives in ./demo (git-ignored); moto is stopped at the end.
 set -euo pipefail
@@ -67,6 +70,21 @@ boot s3api put-object --bucket awskeep-demo --key hello.txt --body "$demo/hello.
 read -r access_key_id secret < <(boot iam create-access-key --user-name demo-user \
 	--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
 echo "user $user_arn, access key $access_key_id, role $role_arn"
+tink=${DEMO_TINK:-1}
+if [[ $tink == 1 ]]; then
+	# For the optional Tink step: a second access key of the same user (its secret goes into
+	# the keyset), a KMS key, and a user that may only encrypt and decrypt with KMS: the
+	# plugin's own AWS identity, in a credentials profile of its own.
+	read -r tink_key_id tink_secret < <(boot iam create-access-key --user-name demo-user \
+		--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
+	kms_arn=$(boot kms create-key --description "awskeep demo keyset KEK" --query KeyMetadata.Arn --output text)
+	boot iam create-user --user-name demo-kms >/dev/null
+	boot iam put-user-policy --user-name demo-kms --policy-name kms-wrap \
+		--policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*"}]}'
+	(umask 077 && boot iam create-access-key --user-name demo-kms --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text |
+		awk '{printf "[demo-kms]\naws_access_key_id = %s\naws_secret_access_key = %s\n", $1, $2}' >"$demo/aws-credentials")
+	echo "KMS key $kms_arn; the Tink plugin's KMS identity demo-kms (kms:Encrypt, kms:Decrypt) is profile demo-kms of $demo/aws-credentials"
+fi
 curl -fs -X POST -H 'Content-Type: text/plain' --data 0 "$endpoint/moto-api/reset-auth" >/dev/null
 echo "moto now verifies the SigV4 signature of every request"
 
@@ -103,3 +121,34 @@ run "$bin/awskeep" exec --profile demo -- sh -c 'echo "AWS_ACCESS_KEY_ID=$AWS_AC
 
 step "Who am I? (aws sts get-caller-identity through credential_process)"
 run "$aws_v1" --profile demo sts get-caller-identity
+
+if [[ $tink == 1 ]]; then
+	step "Optional (DEMO_TINK=0 skips it): the Tink backend, a keyset file wrapped by moto's KMS"
+	# Weaker than a device: the plugin decrypts the keyset into its memory, and whoever has
+	# the file and kms:Decrypt has the secret; the file alone is useless (docs/backend-tink.md).
+	# The key has no PIN, so the URI names none. The plugin reaches KMS with profile demo-kms;
+	# its credentials file reaches it because $AWSKEEP_PLUGIN_ENV lists the variable.
+	export AWSKEEP_PLUGIN_ENV=AWS_SHARED_CREDENTIALS_FILE
+	install -d -m 0700 "$demo/keys"
+	tink_key="tink:file=$demo/keys/demo.keyset.json?kek=aws-kms://$kms_arn&kms-endpoint=$endpoint&profile=demo-kms"
+	printf '$ awskeep import --key "%s"   # secret on stdin\n' "$tink_key"
+	printf '%s\n' "$tink_secret" | "$bin/awskeep" import --key "$tink_key"
+	unset tink_secret
+	run "$bin/awskeep" keys describe --key "$tink_key"
+	cat >>"$AWS_CONFIG_FILE" <<CONFIG
+[profile demo-tink]
+region = us-east-1
+endpoint_url = $endpoint
+credential_process = $bin/awskeep credential-process --profile demo-tink
+awskeep_key = $tink_key
+awskeep_access_key_id = $tink_key_id
+awskeep_role_arn = $role_arn
+role_session_name = demo-tink
+CONFIG
+	run "$aws_v1" --profile demo-tink sts get-caller-identity
+fi
+
+step "Not in this demo: HashiCorp Vault transit (vault: keys)"
+echo "There is no Vault on this machine to run against without building one from source (minutes on two cores)"
+echo "or downloading a release, which make deps does not do. docs/backend-vault.md sets one up; plugin-vault/vaulttest"
+echo "runs this same job against a real Vault started in process: cd plugin-vault/vaulttest && GOWORK=off go test -run TestCredentialProcessAWSCLI ."
