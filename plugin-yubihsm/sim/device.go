@@ -38,6 +38,11 @@ type Options struct {
 	Rand io.Reader
 	// Serial is the serial number DEVICE_INFO and the status page report.
 	Serial uint32
+	// CommandAudit lists commands logged from the start, as if an operator had turned on
+	// command audit for them (SET_OPTION command-audit); a factory reset turns them off.
+	CommandAudit []yubihsm.Command
+	// ForceAudit turns force audit on from the start, likewise.
+	ForceAudit bool
 }
 
 type objKey struct {
@@ -128,6 +133,15 @@ func New(optFns ...func(*Options)) (*Device, error) {
 	copy(auth.label[:], FactoryAuthKeyLabel)
 	d.factory = *auth
 	d.Reset()
+	for _, cmd := range o.CommandAudit {
+		if !isAuditable(byte(cmd)) {
+			return nil, fmt.Errorf("sim: command audit: %v cannot be logged", cmd)
+		}
+		d.audit.commands[byte(cmd)] = yubihsm.AuditOn
+	}
+	if o.ForceAudit {
+		d.audit.force = yubihsm.AuditOn
+	}
 	return d, nil
 }
 

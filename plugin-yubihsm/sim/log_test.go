@@ -271,3 +271,21 @@ func TestTamperLogEntry(t *testing.T) {
 		t.Fatalf("Verify = %v, want ErrLogChain", err)
 	}
 }
+
+func TestOptionsTurnOnAudit(t *testing.T) {
+	d := newDevice(t, func(o *Options) {
+		o.CommandAudit = []yubihsm.Command{yubihsm.CmdSignHMAC, yubihsm.CmdGetObjectInfo}
+		o.ForceAudit = true
+	})
+	s := openRaw(t, d, 1, testPassword)
+	m, _ := yubihsm.ParseCommandAudit(s.ok(byte(yubihsm.CmdGetOption), []byte{byte(yubihsm.OptionCommandAudit)}))
+	if m[yubihsm.CmdSignHMAC] != yubihsm.AuditOn || m[yubihsm.CmdGetObjectInfo] != yubihsm.AuditOn || m[yubihsm.CmdPutHMACKey] != yubihsm.AuditOff {
+		t.Fatalf("command-audit %v", m)
+	}
+	if v := s.ok(byte(yubihsm.CmdGetOption), []byte{byte(yubihsm.OptionForceAudit)}); !bytes.Equal(v, []byte{1}) {
+		t.Fatalf("force-audit %x", v)
+	}
+	if _, err := New(func(o *Options) { o.CommandAudit = []yubihsm.Command{yubihsm.CmdEcho} }); err == nil {
+		t.Fatal("ECHO accepted for command audit")
+	}
+}

@@ -1,13 +1,15 @@
 // Command awskeep-yubihsm-sim serves a simulated YubiHSM 2 behind a yubihsm-connector API on
 // 127.0.0.1, for tests and demos without hardware.
 //
-//	awskeep-yubihsm-sim [-port N] [-password-file PATH]
+//	awskeep-yubihsm-sim [-port N] [-password-file PATH] [-command-audit 53,4e] [-force-audit]
 //
 // The first line on stdout is the address it listens on, 127.0.0.1:PORT (-port 0, the
 // default, picks a free port). The password of the factory authentication key 1 comes from
 // -password-file, else $AWSKEEP_YUBIHSM_SIM_PASSWORD, else "password"; never from the
-// command line, where other users could read it. State lives in memory only. SIGINT or
-// SIGTERM stops it.
+// command line, where other users could read it. -command-audit turns on the audit log for
+// the listed commands (hex command bytes; 53,4e is SIGN_HMAC and GET_OBJECT_INFO, what
+// awskeep audit wants) and -force-audit force audit, as yubihsm-shell's put-option would on
+// a device. State lives in memory only. SIGINT or SIGTERM stops it.
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"github.com/awskeep/awskeep/plugin-yubihsm/sim"
+	"github.com/awskeep/awskeep/plugin-yubihsm/yubihsm"
 )
 
 // passwordEnv names the environment variable that may hold the password.
@@ -45,7 +48,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	port := fs.Int("port", 0, "TCP port on 127.0.0.1 (0: a free port)")
 	passwordFile := fs.String("password-file", "", "file holding the password of authentication key 1 (default: $"+passwordEnv+", else \"password\")")
+	commandAudit := fs.String("command-audit", "", "log these commands from the start: hex command bytes separated by commas, e.g. 53,4e (SIGN_HMAC, GET_OBJECT_INFO)")
+	forceAudit := fs.Bool("force-audit", false, "turn on force audit: logged commands fail with LOG_FULL until the log is read and released")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	audited, err := parseCommandList(*commandAudit)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -59,7 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	dev, err := sim.New(func(o *sim.Options) { o.Password = password })
+	dev, err := sim.New(func(o *sim.Options) {
+		o.Password, o.CommandAudit, o.ForceAudit = password, audited, *forceAudit
+	})
 	if err != nil {
 		return err
 	}
@@ -109,4 +120,21 @@ func readPassword(file string, getenv func(string) string) (string, error) {
 		return v, nil
 	}
 	return sim.DefaultPassword, nil
+}
+
+// parseCommandList reads -command-audit: command bytes in hex ("53" or "0x53"), separated by
+// commas; empty is none.
+func parseCommandList(s string) ([]yubihsm.Command, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []yubihsm.Command
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(f), "0x"), 16, 8)
+		if err != nil {
+			return nil, fmt.Errorf("-command-audit %q: want hex command bytes separated by commas, e.g. 53,4e", s)
+		}
+		out = append(out, yubihsm.Command(v))
+	}
+	return out, nil
 }

@@ -105,3 +105,29 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 }
+
+func TestParseCommandList(t *testing.T) {
+	got, err := parseCommandList("53, 0x4e")
+	if err != nil || len(got) != 2 || got[0] != yubihsm.CmdSignHMAC || got[1] != yubihsm.CmdGetObjectInfo {
+		t.Fatalf("parseCommandList = %v, %v", got, err)
+	}
+	if got, err := parseCommandList(""); err != nil || got != nil {
+		t.Fatalf("empty: %v, %v", got, err)
+	}
+	for _, bad := range []string{"53,", "sign", "100", "-1"} {
+		if _, err := parseCommandList(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func FuzzParseCommandList(f *testing.F) {
+	f.Add("53,4e")
+	f.Add("0x53")
+	f.Fuzz(func(t *testing.T, s string) {
+		cmds, err := parseCommandList(s)
+		if err == nil && s != "" && len(cmds) != strings.Count(s, ",")+1 {
+			t.Fatalf("%q: %d commands", s, len(cmds))
+		}
+	})
+}
