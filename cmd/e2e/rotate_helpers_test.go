@@ -138,15 +138,21 @@ const rotConfigRest = "\n# another profile, with comments\n[profile other]\nregi
 // "prod" and a profile "rot" for it (AssumeRole into the test's role).
 func newRotUser(t *testing.T, m *rotMoto, name string) *rotUser {
 	t.Helper()
-	iu := m.users[name]
 	u := newUser(t)
+	return newRotUserKey(t, m, name, u, u.keyURI("prod"))
+}
+
+// newRotUserKey is newRotUser for the key at uri on u's machine (any backend).
+func newRotUserKey(t *testing.T, m *rotMoto, name string, u *user, uri string) *rotUser {
+	t.Helper()
+	iu := m.users[name]
 	u.secrets = append(u.secrets, iu.SecretAccessKey, m.admin.SecretAccessKey)
-	u.importKey("prod", iu.SecretAccessKey)
+	mustSucceed(t, u.run(iu.SecretAccessKey+"\n", nil, "import", "--key", uri), "import")
 	ru := &rotUser{user: u, m: m, name: name, oldID: iu.AccessKeyID, config: filepath.Join(u.home, "aws-config")}
 	profile := fmt.Sprintf("# the rotating profile\n[profile rot]\nregion = us-east-1\nendpoint_url = %s\n"+
 		"credential_process = %s credential-process --profile rot\nawskeep_key = %s\nawskeep_access_key_id = %s\n"+
 		"awskeep_role_arn = %s\nrole_session_name = rotated\n",
-		m.server.URL, awskeep, u.keyURI("prod"), iu.AccessKeyID, m.roleARN)
+		m.server.URL, awskeep, uri, iu.AccessKeyID, m.roleARN)
 	if err := os.WriteFile(ru.config, []byte(profile+rotConfigRest), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/awskeep/awskeep/core/rotate"
+	"github.com/awskeep/awskeep/plugin-yubihsm/yubihsm"
 )
 
 // TestRotate: a rotation from start to end, then a second one with --keep-old; the cache
@@ -238,4 +240,95 @@ func TestRotateConcurrent(t *testing.T) {
 		t.Fatalf("profile names %s at %s", id, uri)
 	}
 	ru.profileWorks(t, "after two rotations")
+}
+
+// TestRotateKeyAppearedMeanwhile: a key someone else made while a rotation was
+// interrupted is not taken for one the rotation lost: rotate refuses, names it and says
+// what to do; once it is gone, the rotation finishes.
+func TestRotateKeyAppearedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	m := startRotMoto(t, rotUserSpec{name: "rot-meanwhile"})
+	ru := newRotUser(t, m, "rot-meanwhile")
+	killed := ru.rotate(t, []string{crashEnv + "=" + rotate.StepBegun})
+	if killed.code != -1 {
+		t.Fatalf("rotate was not killed: %d %s", killed.code, killed.stderr)
+	}
+	other, err := m.server.CreateAccessKey(ctx, m.admin, "rot-meanwhile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru.secrets = append(ru.secrets, other.SecretAccessKey)
+	r := ru.rotate(t, nil)
+	mustFailClearly(t, r, other.AccessKeyID, "rotate did not create it", "aws iam delete-access-key --access-key-id "+other.AccessKeyID,
+		"the profile still uses "+ru.oldID)
+	if keys := m.keys(t, "rot-meanwhile"); len(keys) != 2 || keys[other.AccessKeyID] != "Active" {
+		t.Fatalf("rotate touched the other key: %v", keys)
+	}
+	ru.profileWorks(t, "after the refusal")
+	if err := m.server.DeleteAccessKey(ctx, m.admin, "rot-meanwhile", other.AccessKeyID); err != nil {
+		t.Fatal(err)
+	}
+	done := ru.rotate(t, nil)
+	ru.checkRotated(t, ru.oldID, rotatedLine(t, done, ru.oldID), false, killed, r, done)
+}
+
+// TestRotateDeviceFull: on a YubiHSM 2 (the simulator) with no room for another object,
+// the import of the new secret fails; the new access key is deleted again, the profile is
+// untouched and works, and the error says so and what to do. With room made, the rotation
+// succeeds onto the next object id. (SoftHSM2 has no object limit to hit; the simulator
+// refuses a 257th object with the device's "storage failed", as a YubiHSM 2 does.)
+func TestRotateDeviceFull(t *testing.T) {
+	ctx := context.Background()
+	m := startRotMoto(t, rotUserSpec{name: "rot-full"})
+	yu := newYubiUser(t)
+	ru := newRotUserKey(t, m, "rot-full", yu.user, yu.uri(yubiObject))
+	c := yu.client(t)
+	filled := 0
+	for id := uint16(0x0100); ; id++ {
+		_, err := c.PutHMACKey(ctx, yubihsm.ObjectSpec{ID: id, Label: "filler", Domains: 1, Capabilities: yubihsm.CapSignHMAC}, []byte("0123456789abcdef0123456789abcdef"))
+		if err != nil {
+			if !errors.Is(err, yubihsm.ErrStorageFailed) {
+				t.Fatalf("filling the device: %v", err)
+			}
+			break
+		}
+		filled++
+	}
+	if filled < 200 {
+		t.Fatalf("the device took only %d objects before it was full", filled)
+	}
+	config := ru.configText(t)
+	r := ru.rotate(t, nil)
+	mustFailClearly(t, r, "import the new secret", "storage failed", "was deleted again", "still uses "+ru.oldID,
+		"make room on the device", "run awskeep rotate --profile rot again")
+	if keys := m.keys(t, "rot-full"); len(keys) != 1 || keys[ru.oldID] != "Active" {
+		t.Fatalf("IAM keys after the failed import = %v, want only the old one", keys)
+	}
+	if ru.configText(t) != config {
+		t.Fatal("the failed rotation changed the profile")
+	}
+	ru.profileWorks(t, "after the failed import")
+	if err := c.DeleteObject(ctx, 0x0100, yubihsm.TypeHMACKey); err != nil {
+		t.Fatal(err)
+	}
+	done := ru.rotate(t, nil)
+	newID := rotatedLine(t, done, ru.oldID)
+	if keys := m.keys(t, "rot-full"); len(keys) != 1 || keys[newID] != "Active" {
+		t.Fatalf("IAM keys = %v, want only %s", keys, newID)
+	}
+	if id, uri := ru.profileKey(t); id != newID || !strings.Contains(uri, "object-id=0x0011?") {
+		t.Fatalf("profile names %s at %s, want object-id=0x0011", id, uri)
+	}
+	ru.profileWorks(t, "after the rotation")
+	if _, err := c.GetObjectInfo(ctx, 0x0010, yubihsm.TypeHMACKey); err == nil {
+		t.Fatal("the old object 0x0010 is still on the device")
+	}
+	secret, err := m.server.IssuedSecret(newID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.stdout+r.stderr+done.stdout+done.stderr, secret) {
+		t.Fatal("rotate's output holds the new secret")
+	}
+	notInFiles(t, ru.home, secret, "", "the new secret")
 }

@@ -206,6 +206,11 @@ func (s *Server) SetAccessKeyStatus(ctx context.Context, as User, userName, keyI
 		"AccessKeyId": {keyID}, "Status": {status}}, nil)
 }
 
+// DeleteAccessKey deletes one of userName's keys, signed with as's key.
+func (s *Server) DeleteAccessKey(ctx context.Context, as User, userName, keyID string) error {
+	return s.iamAs(ctx, as, url.Values{"Action": {"DeleteAccessKey"}, "UserName": {userName}, "AccessKeyId": {keyID}}, nil)
+}
+
 // PutUserPolicy gives userName the inline policy document under policyName (before
 // EnableAuth, with the bootstrap key).
 func (s *Server) PutUserPolicy(ctx context.Context, userName, policyName, document string) error {

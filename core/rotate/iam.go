@@ -98,6 +98,7 @@ func newIAM(d sigv4.Deriver, accessKeyID, region, endpoint string, client *http.
 // accessKey is one of the user's access keys.
 type accessKey struct {
 	ID, Status, UserName string
+	Created              time.Time
 }
 
 func (c *iamAPI) list(ctx context.Context, userName string) ([]accessKey, error) {
@@ -113,7 +114,8 @@ func (c *iamAPI) list(ctx context.Context, userName string) ([]accessKey, error)
 			return nil, c.explain("ListAccessKeys", err, capture)
 		}
 		for _, m := range out.AccessKeyMetadata {
-			keys = append(keys, accessKey{ID: aws.ToString(m.AccessKeyId), Status: string(m.Status), UserName: aws.ToString(m.UserName)})
+			keys = append(keys, accessKey{ID: aws.ToString(m.AccessKeyId), Status: string(m.Status),
+				UserName: aws.ToString(m.UserName), Created: aws.ToTime(m.CreateDate)})
 		}
 	}
 	return keys, nil
@@ -214,7 +216,7 @@ func (c *iamAPI) explain(op string, err error, capture *errorCapture) error {
 			e.Hint = "the IAM user needs iam:ListAccessKeys, iam:CreateAccessKey, iam:UpdateAccessKey and iam:DeleteAccessKey on itself; docs/rotate.md has the policy"
 		case "LimitExceeded", "LimitExceededException":
 			e.Err = ErrKeyLimit
-			e.Hint = "an IAM user has at most two access keys: delete the one awskeep does not use (aws iam delete-access-key), or pass --delete-inactive if it is inactive"
+			e.Hint = "an IAM user has at most two access keys: delete the one awskeep does not use (aws iam list-access-keys, aws iam delete-access-key --access-key-id ID)"
 		case "InvalidClientTokenId", "SignatureDoesNotMatch":
 			e.Err = ErrKeyRefused
 			e.Hint = "IAM does not accept the key: it may be inactive or deleted, or the device holds another secret"

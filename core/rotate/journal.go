@@ -55,9 +55,12 @@ type journal struct {
 	OldKey         string `json:"old_key"`
 	NewKey         string `json:"new_key"`
 	NewAccessKeyID string `json:"new_access_key_id,omitempty"`
-	// KeysBefore are the user's access key ids when the rotation began: a key not among
-	// them and not NewAccessKeyID was created by a run that died before recording it.
+	// KeysBefore are the user's access key ids when the rotation began.
 	KeysBefore []string `json:"keys_before"`
+	// CreateSent is when a run was about to send CreateAccessKey (zero: never). A run that
+	// died after sending it but before recording the answer left a key whose secret is
+	// lost: a key not in KeysBefore, created after CreateSent.
+	CreateSent time.Time `json:"create_sent,omitzero"`
 	// KeepOld leaves the old key Inactive and its device object in place.
 	KeepOld bool      `json:"keep_old"`
 	Began   time.Time `json:"began"`

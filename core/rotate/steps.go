@@ -197,13 +197,12 @@ func (r *run) create(ctx context.Context) error {
 	if err != nil {
 		return r.fail(err)
 	}
-	for _, k := range keys {
-		if k.ID != j.OldAccessKeyID && !slices.Contains(j.KeysBefore, k.ID) {
-			if err := api.remove(ctx, j.UserName, k.ID); err != nil {
-				return r.fail(fmt.Errorf("delete access key %s, created by an interrupted rotation (its secret was lost): %w", k.ID, err))
-			}
-			r.o.Logger.Info("deleted an access key an interrupted rotation created (its secret was lost)", "access_key_id", k.ID)
-		}
+	if err := r.dropLost(ctx, api, keys); err != nil {
+		return err
+	}
+	j.CreateSent = r.o.Now().UTC()
+	if err := r.save(StepBegun); err != nil {
+		return err
 	}
 	newKey, err := r.key(j.NewKey)
 	if err != nil {
@@ -229,6 +228,34 @@ func (r *run) create(ctx context.Context) error {
 	if err != nil {
 		return r.fail(err)
 	}
+	return nil
+}
+
+// dropLost deletes the access key a run that died between sending CreateAccessKey and
+// recording its answer left behind (its secret is lost), and refuses to go on beside any
+// other key that was not there when the rotation began: someone made it, and it is theirs.
+func (r *run) dropLost(ctx context.Context, api *iamAPI, keys []accessKey) error {
+	j := r.j
+	var unknown []accessKey
+	for _, k := range keys {
+		if k.ID != j.OldAccessKeyID && !slices.Contains(j.KeysBefore, k.ID) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	// Clocks differ: IAM's CreateDate against this machine's; a minute of slack.
+	lost := len(unknown) == 1 && !j.CreateSent.IsZero() && !unknown[0].Created.Before(j.CreateSent.Add(-time.Minute))
+	if !lost {
+		return r.fail(fmt.Errorf("%w: access key %s appeared while the rotation was interrupted, and rotate did not create it: delete it if nothing uses it (aws iam delete-access-key --access-key-id %s)",
+			ErrTwoKeys, unknown[0].ID, unknown[0].ID))
+	}
+	k := unknown[0]
+	if err := api.remove(ctx, j.UserName, k.ID); err != nil {
+		return r.fail(fmt.Errorf("delete access key %s, created by an interrupted rotation (its secret was lost): %w", k.ID, err))
+	}
+	r.o.Logger.Info("deleted an access key an interrupted rotation created (its secret was lost)", "access_key_id", k.ID)
 	return nil
 }
 
