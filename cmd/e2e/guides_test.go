@@ -153,13 +153,18 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // guideHome is a reader's machine: a home with the IAM user's key in ~/.aws/credentials.
 func guideHome(t *testing.T) string {
 	t.Helper()
+	return homeWithCredentials(t, fmt.Sprintf("[legacy]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+		world.alice.AccessKeyID, world.alice.SecretAccessKey))
+}
+
+// homeWithCredentials is a home whose ~/.aws/credentials holds credentials.
+func homeWithCredentials(t *testing.T, credentials string) string {
+	t.Helper()
 	home := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	legacy := fmt.Sprintf("[legacy]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
-		world.alice.AccessKeyID, world.alice.SecretAccessKey)
-	if err := os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte(legacy), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte(credentials), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return home
@@ -359,5 +364,35 @@ func TestGuideYubiHSM(t *testing.T) {
 		answers: []answer{prompt(`password: $`, password)},
 		secrets: []string{password},
 		want:    []string{callerWant("yubihsm-guide")},
+	})
+}
+
+// TestGuideMigratingBotoPatch runs the sh blocks of docs/migrating.md (the boto3 YubiHSM
+// patch section; the other sections map settings in tables and need tools that are not
+// here): the device already holds alice's key at 0x0010, as the patch's set-up left it,
+// and ~/.aws/credentials holds the patch's hsm|... string with the password in it.
+func TestGuideMigratingBotoPatch(t *testing.T) {
+	sim := buildYubiHSM(t)
+	const password = "guide-boto-password-2291"
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "sim-password")
+	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := startYubiSim(t, sim, pwFile)
+	// The patch's set-up: alice's secret in HMAC key 0x0010 (imported here by awskeep,
+	// outside the reader's home).
+	imp := exec.Command(awskeep, "import", "--key", "yubihsm:object-id=0x0010?connector=http://"+addr+"&auth-key-id=1&pin-source=file:"+pwFile)
+	imp.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CACHE_HOME=" + dir, "AWSKEEP_PLUGIN_DIR=" + pluginDir}
+	imp.Stdin = strings.NewReader(world.alice.SecretAccessKey + "\n")
+	if out, err := imp.CombinedOutput(); err != nil {
+		t.Fatalf("import alice's key into the simulator: %v\n%s", err, out)
+	}
+	home := homeWithCredentials(t, fmt.Sprintf("[yubihsm]\naws_access_key_id = %s\naws_secret_access_key = hsm|%s|1|%s|16\n",
+		world.alice.AccessKeyID, addr, password))
+	runGuide(t, home, guide{
+		file:    "migrating.md",
+		secrets: []string{password},
+		want:    []string{"yubihsm:object-id=0x0010?connector=http://" + addr + "&auth-key-id=1&pin-source=file:", callerWant("boto-patch-guide")},
 	})
 }
