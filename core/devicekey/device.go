@@ -43,11 +43,12 @@ type Device struct {
 	plugin *plugins.Plugin
 }
 
-// Open starts the plugin for u's scheme and, when the plugin declares
-// plugins.CapabilityPIN in its Info, resolves the key's PIN (see NeedsPIN and resolvePIN:
-// its pin-source, pin-value, $AWSKEEP_PIN or a prompt on the terminal). A plugin without
-// PINs (a Tink keyset, whose protection is KMS) is never sent $AWSKEEP_PIN and never
-// causes a prompt. Errors are classified: a PIN that cannot be found is creds.ClassPrompt
+// Open starts the plugin for u's scheme and resolves the key's PIN when NeedsPIN says so:
+// when u names it (pin-source, or a non-empty pin-value: read before the plugin starts, so
+// that a bad pin-source fails first) or the plugin declares plugins.CapabilityPIN in its
+// Info (then $AWSKEEP_PIN or a prompt on the terminal, after Info). A plugin without PINs
+// (a Tink keyset, whose protection is KMS) is never sent $AWSKEEP_PIN and never causes a
+// prompt. Errors are classified: a PIN that cannot be found is creds.ClassPrompt
 // or ClassConfig, a plugin that cannot start ClassPlugin, a host that is itself running
 // under a plugin too deep ClassConfig (see CheckPluginDepth).
 func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error) {
@@ -60,14 +61,22 @@ func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error)
 	if err := CheckPluginDepth(opts.getenv()); err != nil {
 		return nil, err
 	}
+	var secret string
+	named := namesPIN(u)
+	if named {
+		if secret, err = resolvePIN(ctx, u, opts); err != nil {
+			return nil, err
+		}
+	}
 	p, info, err := pluginhost.StartPath(ctx, path, u.Scheme, opts.Logger, opts.Host)
 	if err != nil {
 		return nil, creds.Wrap(creds.ClassPlugin, "", err)
 	}
-	secret, err := keyPIN(ctx, u, info, opts)
-	if err != nil {
-		p.Close()
-		return nil, err
+	if !named && NeedsPIN(info, u) {
+		if secret, err = resolvePIN(ctx, u, opts); err != nil {
+			p.Close()
+			return nil, err
+		}
 	}
 	return &Device{
 		Backend: p, plugin: p, Info: info,
@@ -81,9 +90,11 @@ func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error)
 // non-empty pin-value: the user's explicit choice, for a backend that checks a PIN without
 // declaring it); $AWSKEEP_PIN and the terminal are never consulted for them.
 func NeedsPIN(info plugins.Info, u *keyuri.URI) bool {
-	if slices.Contains(info.Capabilities, plugins.CapabilityPIN) {
-		return true
-	}
+	return slices.Contains(info.Capabilities, plugins.CapabilityPIN) || namesPIN(u)
+}
+
+// namesPIN reports whether u itself names its PIN: a pin-source, or a non-empty pin-value.
+func namesPIN(u *keyuri.URI) bool {
 	if _, ok := u.QueryAttr(keyuri.PINSource); ok {
 		return true
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -324,14 +325,18 @@ func writePins(t *testing.T, path, content string) {
 	}
 }
 
-// TestDevicePIN covers the PIN problems found before any plugin starts (the stand-in
-// plugin would fail if it were run).
+// TestDevicePIN covers the PIN problems: a pin-source is read before any plugin starts (the
+// stand-in plugin would fail if it were run); whether a key without one needs a PIN is the
+// plugin's to say (plugins.CapabilityPIN), so that case runs a real plugin, the example.
 func TestDevicePIN(t *testing.T) {
 	t.Run("no terminal", func(t *testing.T) {
 		w := newWorld(t)
-		w.installPlugin("pkcs11", 0o755)
-		results := Run(context.Background(), w.input("", engine.Settings{Key: "pkcs11:token=aws;object=prod", AccessKeyID: accessKeyID}))
-		want(t, results, CheckDevice, Fail, "cannot ask for the PIN for pkcs11:token=aws;object=prod: no terminal",
+		build := exec.Command("go", "build", "-o", w.plugins+"/", "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build the example plugin: %v\n%s", err, out)
+		}
+		results := Run(context.Background(), w.input("", engine.Settings{Key: "example:name=prod", AccessKeyID: accessKeyID}))
+		want(t, results, CheckDevice, Fail, "cannot ask for the PIN for example:name=prod: no terminal",
 			"set pin-source in the key URI", "$AWSKEEP_PIN")
 	})
 	t.Run("pin file open to others", func(t *testing.T) {
