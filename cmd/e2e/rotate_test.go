@@ -332,3 +332,60 @@ func TestRotateDeviceFull(t *testing.T) {
 	}
 	notInFiles(t, ru.home, secret, "", "the new secret")
 }
+
+// TestRotateTPM: rotation on a TPM (swtpm), a persistent handle moving to the next one and
+// a key file to NAME-r2 next to it; the old handle and the old file are gone after.
+func TestRotateTPM(t *testing.T) {
+	m := startRotMoto(t, rotUserSpec{name: "rot-handle"}, rotUserSpec{name: "rot-file"})
+	for _, tc := range []struct {
+		name    string
+		uri     func(*tpmUser) string
+		newPart func(*tpmUser) string
+		oldGone func(*testing.T, *tpmUser)
+	}{
+		{"rot-handle", func(tu *tpmUser) string { return tu.handleURI() }, func(*tpmUser) string { return "handle=0x81010003?" },
+			func(t *testing.T, tu *tpmUser) {
+				r := tu.run("", nil, "keys", "describe", "--key", tu.handleURI())
+				if r.code == 0 && strings.Contains(r.stdout, `"exists": true`) {
+					t.Fatal("the old handle still holds a key")
+				}
+			}},
+		{"rot-file", func(tu *tpmUser) string { return tu.fileURI() }, func(tu *tpmUser) string {
+			return "file=" + filepath.Join(tu.home, "keys", "prod-r2.tss2.pem") + "?"
+		}, func(t *testing.T, tu *tpmUser) {
+			if _, err := os.Stat(tu.keyFile()); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the old key file is still there: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(tu.home, "keys", "prod-r2.tss2.pem")); err != nil {
+				t.Fatalf("the new key file is missing: %v", err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tu := newTPMUser(t)
+			if err := os.MkdirAll(filepath.Dir(tu.keyFile()), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			ru := newRotUserKey(t, m, tc.name, tu.user, tc.uri(tu))
+			r := ru.rotate(t, nil)
+			newID := rotatedLine(t, r, ru.oldID)
+			if keys := m.keys(t, tc.name); len(keys) != 1 || keys[newID] != "Active" {
+				t.Fatalf("IAM keys = %v, want only %s", keys, newID)
+			}
+			id, uri := ru.profileKey(t)
+			if id != newID || !strings.Contains(uri, tc.newPart(tu)) || !strings.Contains(uri, "pin-source=file:"+tu.pwFile) {
+				t.Fatalf("profile names %s at %s, want %s", id, uri, tc.newPart(tu))
+			}
+			ru.profileWorks(t, "after the rotation")
+			tc.oldGone(t, tu)
+			secret, err := m.server.IssuedSecret(newID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(r.stdout+r.stderr, secret) {
+				t.Fatal("rotate's output holds the new secret")
+			}
+			notInFiles(t, ru.home, secret, "", "the new secret")
+		})
+	}
+}
