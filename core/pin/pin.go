@@ -3,7 +3,9 @@
 // terminal (/dev/tty, never stderr: the AWS CLI and boto3 capture a credential_process's
 // stderr). It never reads a PIN from other command-line arguments, never echoes one, and
 // never puts one in an error. With no source and no terminal it fails at once, naming the
-// settings that would have answered.
+// settings that would have answered. The host asks it only for keys that need a PIN
+// (core/devicekey.NeedsPIN: the plugin declares plugins.CapabilityPIN, or the URI names a
+// PIN), so a key of a backend without PINs never causes a prompt.
 package pin
 
 import (
