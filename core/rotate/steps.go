@@ -88,6 +88,9 @@ func (r *run) begin(ctx context.Context) error {
 			return nothing(err)
 		}
 		r.o.Logger.Info("deleted the user's inactive access key (--delete-inactive)", "access_key_id", other.ID)
+		nothing = func(err error) error {
+			return &stateError{err, fmt.Sprintf("the inactive key %s was deleted (--delete-inactive); nothing else changed: the profile still uses %s", other.ID, old)}
+		}
 	}
 	newURI, err := r.freeObject(ctx)
 	if err != nil {
