@@ -85,9 +85,9 @@ func (d *device) listHandles(ctx context.Context, query []keyuri.Attr) ([]plugin
 		}
 		ref := &keyRef{handle: h, device: d.name}
 		desc := describe(ref, pub, name, nil, d.name)
+		// A persistent object has no label: its handle, in the URI, is its name.
 		entries = append(entries, plugins.KeyEntry{
 			URI:        entryURI("handle", fmt.Sprintf("0x%08x", uint32(h)), query),
-			Label:      ref.String(),
 			Attributes: desc.Attributes,
 		})
 	}
