@@ -130,10 +130,11 @@ const (
 	CapabilitySoftwareWrapped = "software-wrapped"
 	// CapabilityPIN says keys are protected by a PIN or password that the backend checks
 	// (a token's user PIN, a TPM object's auth value, a YubiHSM authentication key's
-	// password, a Vault token). It is informational: the host does not read it. The host
-	// resolves a PIN for every key, whether or not the backend declares it (pin-source,
-	// pin-value, $AWSKEEP_PIN, then a prompt; a key without a PIN says so with an empty
-	// pin-value= in its URI), sends it in Key.PIN, and never retries one the backend
+	// password, a Vault token). The host reads it: for a backend that declares it, it
+	// resolves a PIN for every key (pin-source, pin-value, $AWSKEEP_PIN, then a prompt; a
+	// key without a PIN says so with an empty pin-value= in its URI); for one that does not,
+	// only a PIN the URI names (pin-source, a non-empty pin-value), never $AWSKEEP_PIN or a
+	// prompt. It sends the PIN in Key.PIN ("" if none) and never retries one the backend
 	// refused. A backend that declares it returns ErrPINIncorrect for a wrong PIN (the
 	// conformance kit checks this when Config.WrongPIN is set) and ErrPINLocked once the
 	// device stops accepting tries. A backend without PINs ignores Key.PIN.
