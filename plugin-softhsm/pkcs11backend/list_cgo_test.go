@@ -217,3 +217,22 @@ func TestCKDate(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCKDate checks that a CK_DATE is accepted only when it prints back the same.
+func FuzzCKDate(f *testing.F) {
+	for _, s := range []string{"20261102", "00000000", "", "2026110a", "20260229", "20240229"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		d, ok := ckDate(v)
+		if !ok {
+			if !d.IsZero() {
+				t.Fatalf("ckDate(%q) refused it but returned %v", v, d)
+			}
+			return
+		}
+		if got := d.Format("20060102"); got != string(v) || d.Location() != time.UTC {
+			t.Fatalf("ckDate(%q) = %v, which prints as %q", v, d, got)
+		}
+	})
+}
