@@ -259,7 +259,7 @@ awskeep_access_key_id = ` + accessKeyID + `
 
 	// Flags alone, no profile.
 	results = Run(context.Background(), w.input("", engine.Settings{Key: "tpm:handle=0x81010002", AccessKeyID: accessKeyID}))
-	want(t, results, CheckSettings, OK, "key tpm:handle=0x81010002", "PIN by prompt on the terminal")
+	want(t, results, CheckSettings, OK, "key tpm:handle=0x81010002", "PIN by prompt on the terminal if the plugin takes one")
 }
 
 func TestPlugin(t *testing.T) {

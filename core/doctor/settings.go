@@ -77,10 +77,12 @@ func pinFrom(u *keyuri.URI, getenv func(string) string) string {
 		}
 		return "from pin-value (discouraged: use pin-source)"
 	}
+	// $AWSKEEP_PIN and the prompt are used only for a plugin that declares it takes a
+	// PIN (plugins.CapabilityPIN), which only the plugin's Info says (the device check).
 	if getenv(pin.EnvVar) != "" {
-		return "from $" + pin.EnvVar
+		return "from $" + pin.EnvVar + " if the plugin takes one"
 	}
-	return "by prompt on the terminal"
+	return "by prompt on the terminal if the plugin takes one"
 }
 
 // mfaFrom names what answers the MFA code, in the engine's order.
