@@ -37,8 +37,10 @@ func TestRotate(t *testing.T) {
 		t.Fatalf("--debug logged no steps:\n%s", r.stderr)
 	}
 
-	// Again, keeping the old key: prod-r2 -> prod-r3, prod-r2's key Inactive and kept.
-	r = ru.rotate(t, nil, "--keep-old")
+	// Again, keeping the old key: prod-r2 -> prod-r3, prod-r2's key Inactive and kept. This
+	// time through the release binaries (the front, then awskeep-full without the test
+	// hook), where the crash variable must do nothing.
+	r = ru.run("", []string{crashEnv + "=" + rotate.StepBegun}, "rotate", "--profile", "rot", "--keep-old")
 	third := rotatedLine(t, r, newID)
 	if !strings.Contains(r.stdout, newID+" is inactive") {
 		t.Fatalf("--keep-old does not say the old key is kept: %q", r.stdout)
