@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -90,7 +92,7 @@ func runKeysList(ctx context.Context, e *env, in keysListInput) error {
 	defer d.Close()
 	entries, err := d.ListKeys(ctx)
 	if errors.Is(err, plugins.ErrUnsupported) {
-		return &cannotList{where: where, plugin: d.Name(), err: err}
+		return &cannotList{where: where, plugin: d.Name(), protocol: d.Info.ProtocolVersion, err: err}
 	}
 	if err != nil {
 		return fmt.Errorf("list keys on %s: %w", where, err)
@@ -167,14 +169,25 @@ func writeKeyTable(w io.Writer, keys []listedKey) error {
 }
 
 // cannotList is the one line for a plugin without ListKeys. It is ErrUnsupported for
-// errors.Is, and says what to do instead rather than repeat the plugin's "not supported".
+// errors.Is, and says what to do instead rather than repeat the plugin's "not supported":
+// rebuild a plugin made before protocol 1.3, name keys by hand for a backend that cannot.
 type cannotList struct {
-	where, plugin string
-	err           error
+	where, plugin, protocol string
+	err                     error
 }
 
 func (e *cannotList) Error() string {
+	if before13(e.protocol) {
+		return fmt.Sprintf("list keys on %s: the %s plugin was built for plugin protocol %s, before ListKeys (1.3); rebuild it against this awskeep's plugins module, or name each key by its URI", e.where, e.plugin, e.protocol)
+	}
 	return fmt.Sprintf("list keys on %s: the %s backend cannot list keys (its plugin does not offer ListKeys, an optional operation of plugin protocol 1.3); name each key by its URI, as the device's own tools show it", e.where, e.plugin)
+}
+
+// before13 reports whether a plugin's protocol version 1.N has N < 3.
+func before13(version string) bool {
+	_, minor, ok := strings.Cut(version, ".")
+	n, err := strconv.Atoi(minor)
+	return ok && err == nil && n < 3
 }
 
 func (e *cannotList) Unwrap() error { return e.err }

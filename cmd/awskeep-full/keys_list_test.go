@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/awskeep/awskeep/plugins"
 	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
@@ -50,5 +52,19 @@ func TestWriteKeyTable(t *testing.T) {
 		"tpm:handle=0x81010002  -      -\n"
 	if out.String() != want {
 		t.Fatalf("table:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestCannotList(t *testing.T) {
+	for version, want := range map[string]string{
+		"1.2":  "the pkcs11 plugin was built for plugin protocol 1.2, before ListKeys (1.3); rebuild it",
+		"1.0":  "built for plugin protocol 1.0, before ListKeys",
+		"1.3":  "the pkcs11 backend cannot list keys",
+		"1.10": "the pkcs11 backend cannot list keys",
+	} {
+		err := &cannotList{where: "pkcs11:token=aws", plugin: "pkcs11", protocol: version, err: plugins.ErrUnsupported}
+		if !strings.Contains(err.Error(), want) || !errors.Is(err, plugins.ErrUnsupported) {
+			t.Errorf("protocol %s: %q, want it to say %q and be ErrUnsupported", version, err, want)
+		}
 	}
 }
