@@ -96,6 +96,8 @@ func TestRotateKilledAfterEachStep(t *testing.T) {
 			if killed.code != -1 || killed.stdout != "" {
 				t.Fatalf("rotate was not killed after %s: exit %d, stdout %q, stderr %q", point, killed.code, killed.stdout, killed.stderr)
 			}
+			// The plugin does not outlive the killed host (it watches its parent).
+			noPluginLeft(t)
 			ru.profileWorks(t, "after the kill")
 			keys := m.keys(t, "rot-"+point)
 			active := 0
