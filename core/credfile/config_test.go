@@ -98,3 +98,48 @@ func TestUpdateConfigRefuses(t *testing.T) {
 		t.Fatalf("absent file: %v, want ErrNoSection", err)
 	}
 }
+
+// FuzzUpdateConfig: on any config file and profile name, UpdateConfig either refuses and
+// leaves the file as it was, or the profile's section (found as [profile NAME], or
+// [default] for the default profile) holds the new values, read back by the independent
+// reader of FuzzUpdate, and every other section is as it was. It never adds a section.
+func FuzzUpdateConfig(f *testing.F) {
+	f.Add([]byte(configBefore), "prod")
+	f.Add([]byte(configBefore), "default")
+	f.Add([]byte("[profile prod]\nawskeep_key = a\n  continued\n[profile prod-r2]\n"), "prod")
+	f.Add([]byte("[prod]\n"), "prod")
+	f.Fuzz(func(t *testing.T, in []byte, name string) {
+		path := filepath.Join(t.TempDir(), "config")
+		writeFile(t, path, string(in), 0o600)
+		settings := []Setting{{"awskeep_key", "pkcs11:object=prod-r2"}, {"awskeep_access_key_id", "AKIANEW0000000000000"}}
+		err := UpdateConfig(path, name, settings)
+		out := readString(t, path)
+		if err != nil {
+			if out != string(in) {
+				t.Fatalf("refused (%v) but changed the file", err)
+			}
+			return
+		}
+		section := "profile " + name
+		if name == "default" {
+			if _, n := referenceRead([]byte(out), "default"); n == 1 {
+				section = "default"
+			}
+		}
+		values, count := referenceRead([]byte(out), section)
+		if count != 1 {
+			t.Fatalf("[%s] appears %d times after the edit:\n%q", section, count, out)
+		}
+		if _, n := referenceRead(in, section); n != 1 {
+			t.Fatalf("UpdateConfig wrote [%s], which the file did not have once:\n%q", section, in)
+		}
+		for _, s := range settings {
+			if values[s.Key] != s.Value {
+				t.Fatalf("%s = %q, want %q:\n%q", s.Key, values[s.Key], s.Value, out)
+			}
+		}
+		if got, want := referenceOthers([]byte(out), section), referenceOthers(in, section); got != want {
+			t.Fatalf("other sections changed:\n in %q\nout %q", want, got)
+		}
+	})
+}
