@@ -89,6 +89,16 @@ func TestKeysListSoftHSM(t *testing.T) {
 	// A listed URI names its key: the device computes with it.
 	mustSucceed(t, u.run("", nil, credentialProcessArgs(want[1])...), "credential-process with a listed URI")
 
+	t.Run("profile", func(t *testing.T) {
+		// --profile lists the token of the profile's key.
+		u.writeConfig(t, awskeepProfile("hsm", u.keyURI("dev")))
+		r := u.run("", nil, "keys", "list", "--profile", "hsm", "--json")
+		mustSucceed(t, r, "keys list --profile")
+		var list listJSON
+		if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Keys) != 3 || list.Keys[0].URI != want[0] {
+			t.Fatalf("keys list --profile hsm = %s (%v), want the three keys", r.stdout, err)
+		}
+	})
 	t.Run("wrong PIN", func(t *testing.T) {
 		bad := filepath.Join(u.home, "bad-pin")
 		if err := os.WriteFile(bad, []byte("0000\n"), 0o600); err != nil {
