@@ -110,7 +110,9 @@ type AuditLogEntry struct {
 	TargetKey, SecondKey uint16
 	// Result is the response code: the command's code | 0x80 on success, 0x7f on error.
 	Result uint8
-	// Tick is the device's system tick when the command ran (milliseconds since boot).
+	// Tick is the device's system tick when the command ran, counted from its boot (0 again
+	// after every boot). Yubico does not document the unit; awskeep audit assumes about 1 ms
+	// until two of its runs measure it (docs/audit.md).
 	Tick uint32
 	// Digest is the entry's link in the chain (see AuditLogEntry).
 	Digest [16]byte

@@ -58,7 +58,7 @@ Settings live in profiles of ~/.aws/config ($AWS_CONFIG_FILE):
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "", "log to stderr at this level: debug, info, warn, error (default $AWSKEEP_LOG_LEVEL, else warn)")
 	root.PersistentFlags().BoolVar(&debug, "debug", false, "log at debug level (--log-level debug)")
 
-	keys := groupCommand("keys", "Describe, delete and convert keys in devices")
+	keys := groupCommand("keys", "List, describe, delete and convert keys in devices")
 	keys.AddCommand(newKeysDescribeCommand(e), newKeysDeleteCommand(e), newKeysFromBotoPatchCommand(e))
 	for _, hook := range keysCommands {
 		keys.AddCommand(hook(e))
