@@ -108,7 +108,10 @@ func parseBlocks(t *testing.T, path string) []block {
 func (g guide) script(t *testing.T, blocks []block) string {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("set -euo pipefail\ncd\n")
+	// The trace of every command, with its arguments expanded, goes to descriptor 3 (a
+	// pipe the test reads, never the terminal or a file): runGuide checks that no secret
+	// is in the arguments of a program.
+	b.WriteString("set -euo pipefail\nBASH_XTRACEFD=3\nset -x\ncd\n")
 	assigned := map[string]bool{}
 	runnable := 0
 	for _, bl := range blocks {
@@ -195,11 +198,24 @@ func runGuide(t *testing.T, home string, g guide) string {
 	cmd := exec.Command("bash", "--noprofile", "--norc", scriptFile)
 	cmd.Dir = home
 	cmd.Env = env
+	traceR, traceW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer traceR.Close()
+	cmd.ExtraFiles = []*os.File{traceW} // descriptor 3
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 200})
+	traceW.Close()
 	if err != nil {
 		t.Fatalf("start bash on a pty: %v", err)
 	}
 	defer ptmx.Close()
+	var trace bytes.Buffer
+	traceDone := make(chan struct{})
+	go func() {
+		defer close(traceDone)
+		_, _ = trace.ReadFrom(traceR)
+	}()
 	var mu sync.Mutex
 	var out bytes.Buffer
 	pendingFrom := 0 // output after the last answer
@@ -244,6 +260,14 @@ func runGuide(t *testing.T, home string, g guide) string {
 	mu.Lock()
 	shown := out.String()
 	mu.Unlock()
+	select {
+	case <-traceDone:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: the command trace did not end", g.file)
+	}
+	if err := argvError(trace.String(), append(g.secrets, world.alice.SecretAccessKey)); err != nil {
+		t.Fatalf("%s: %v", g.file, err)
+	}
 	for _, s := range append(g.secrets, world.alice.SecretAccessKey) {
 		if s != "" && strings.Contains(shown, s) {
 			t.Fatalf("%s: the terminal showed a secret", g.file)
@@ -280,6 +304,52 @@ func runGuide(t *testing.T, home string, g guide) string {
 	}
 	t.Logf("%s ran; the terminal showed:\n%s", g.file, shown)
 	return shown
+}
+
+// builtins are the bash builtins the guides use: their arguments are not a program's argv
+// (printf writes a PIN to its file without it being visible in /proc).
+var builtins = map[string]bool{"printf": true, "echo": true, "read": true, "cd": true, "umask": true,
+	"export": true, "set": true, ":": true, "true": true, "test": true, "[": true, "eval": true}
+
+// argvError says which program the guide ran with a secret in its arguments, as bash's
+// trace shows them ("+ softhsm2-util --pin ..." would be one); assignments and builtins are
+// not argv. It also fails when the trace shows too few programs to be the guide's.
+func argvError(trace string, secrets []string) error {
+	commands := 0
+	assignment := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+	for _, line := range strings.Split(trace, "\n") {
+		line = strings.TrimPrefix(strings.TrimLeft(line, "+"), " ")
+		word, _, _ := strings.Cut(line, " ")
+		if word == "" || builtins[word] || assignment.MatchString(word) {
+			continue
+		}
+		commands++
+		for _, s := range secrets {
+			if s != "" && strings.Contains(line, s) {
+				return fmt.Errorf("a secret is on the command line of %s", word)
+			}
+		}
+	}
+	if commands < 5 {
+		return fmt.Errorf("the trace shows only %d programs: the argv check does not see them", commands)
+	}
+	return nil
+}
+
+// TestArgvError checks the argv check on traces of bash's form.
+func TestArgvError(t *testing.T) {
+	const pin = "s3cret-pin"
+	ok := "+ mkdir -p x\n+ umask 077\n+ read -rsp 'PIN: ' pin\n+ printf '%s\\n' s3cret-pin\n+ pin2=s3cret-pin\n" +
+		"++ aws configure get aws_access_key_id\n+ AKID=AKIA\n+ awskeep import --key k\n+ aws sts get-caller-identity\n+ shred -u f\n"
+	if err := argvError(ok, []string{pin}); err != nil {
+		t.Fatalf("a trace with the PIN only in builtins and assignments: %v", err)
+	}
+	if err := argvError(ok+"+ softhsm2-util --init-token --pin s3cret-pin\n", []string{pin}); err == nil || !strings.Contains(err.Error(), "softhsm2-util") {
+		t.Fatalf("a PIN on softhsm2-util's command line: %v", err)
+	}
+	if err := argvError("+ printf x\n", []string{pin}); err == nil {
+		t.Fatal("an empty trace passed")
+	}
 }
 
 // isPINFile reports whether p is a 0600 file that holds exactly a PIN or password of the
