@@ -52,7 +52,7 @@ var Reference = []Doc{
 var StandardReference = []Doc{
 	{"region", "region name", "The STS region (else `$AWS_REGION`, `$AWS_DEFAULT_REGION`, us-east-1). Flag: `--region`."},
 	{"duration_seconds", "whole seconds", "Lifetime of the temporary credentials (default 3600). Flag: `--duration` (`1h` or `3600`)."},
-	{"role_session_name", "session name", "The AssumeRole session name (default derived from the user). Flag: `--role-session-name`."},
+	{"role_session_name", "session name", "The AssumeRole session name (default `awskeep-USER`). Flag: `--role-session-name`."},
 	{"external_id", "string", "The AssumeRole external id. Flag: `--external-id`."},
 	{"mfa_serial", "MFA device ARN or serial", "Adds MFA to the STS call; the code comes from `--mfa-code`, `awskeep_mfa_process` or a prompt. Flag: `--mfa-serial`."},
 	{"endpoint_url", "URL", "The endpoint for STS (and every service of `awskeep curl`); `[services NAME]`'s `sts` sub-setting `endpoint_url` wins for STS. Else `$AWS_ENDPOINT_URL_STS`, `$AWS_ENDPOINT_URL`. Flag: `--endpoint-url`."},

@@ -26,7 +26,7 @@ func Write(w io.Writer, root *cobra.Command) error {
 # Configuration reference
 
 Every setting awskeep reads: the profile keys of ` + "`~/.aws/config`" + ` (` + "`$AWS_CONFIG_FILE`" + `), the
-environment variables, and every command's flags. Flags override the profile; the profile
+environment variables, the key URI attributes, and every command's flags. Flags override the profile; the profile
 overrides the environment. The getting-started guides show them at work:
 [SoftHSM](getting-started-softhsm.md), [a PKCS#11 HSM](getting-started-pkcs11.md),
 [TPM 2.0](getting-started-tpm.md), [YubiHSM 2](getting-started-yubihsm.md).
