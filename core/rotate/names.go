@@ -21,6 +21,8 @@ var successor = map[string]func(*keyuri.URI) (*keyuri.URI, error){
 	"pkcs11":  nextPKCS11,
 	"tpm":     nextTPM,
 	"yubihsm": nextYubiHSM,
+	"vault":   nextVault,
+	"tink":    nextTink,
 }
 
 // Candidates returns up to n URIs for the new key, in the order Run tries them (the first
@@ -29,7 +31,7 @@ var successor = map[string]func(*keyuri.URI) (*keyuri.URI, error){
 func Candidates(u *keyuri.URI, n int) ([]*keyuri.URI, error) {
 	next, ok := successor[u.Scheme]
 	if !ok {
-		return nil, fmt.Errorf("rotate: keys of scheme %s cannot be rotated yet (pkcs11, tpm and yubihsm can): rotate by hand (docs/rotate.md)", u.Scheme)
+		return nil, fmt.Errorf("rotate: keys of scheme %s cannot be rotated yet (pkcs11, tpm, yubihsm, vault and tink can): rotate by hand (docs/rotate.md)", u.Scheme)
 	}
 	var out []*keyuri.URI
 	cur := u
@@ -114,9 +116,19 @@ func nextTPM(u *keyuri.URI) (*keyuri.URI, error) {
 		}
 		return setPath(u, "handle", fmt.Sprintf("0x%08x", v)), nil
 	}
-	f, ok := u.PathAttr("file")
-	if !ok || f == "" {
+	if _, ok := u.PathAttr("file"); !ok {
 		return nil, fmt.Errorf("rotate: %s names no handle= or file=", u.WithoutSecrets())
+	}
+	return nextFile(u)
+}
+
+// nextFile names the key file after u's file= next to it, keeping everything after the
+// first dot of its name: prod.tss2.pem -> prod-r2.tss2.pem, prod.keyset.json ->
+// prod-r2.keyset.json.
+func nextFile(u *keyuri.URI) (*keyuri.URI, error) {
+	f, _ := u.PathAttr("file")
+	if f == "" {
+		return nil, fmt.Errorf("rotate: %s names no file=", u.WithoutSecrets())
 	}
 	dir, base := path.Split(f)
 	stem, ext, _ := strings.Cut(base, ".")
@@ -125,6 +137,19 @@ func nextTPM(u *keyuri.URI) (*keyuri.URI, error) {
 	}
 	return setPath(u, "file", dir+nextName(stem)+ext), nil
 }
+
+// nextVault names the transit key after u's key= (prod -> prod-r2) on the same Vault,
+// mount and namespace.
+func nextVault(u *keyuri.URI) (*keyuri.URI, error) {
+	name, _ := u.PathAttr("key")
+	if name == "" {
+		return nil, fmt.Errorf("rotate: %s names no key=", u.WithoutSecrets())
+	}
+	return setPath(u, "key", nextName(name)), nil
+}
+
+// nextTink names the keyset file after u's file= next to it, wrapped by the same KMS key.
+func nextTink(u *keyuri.URI) (*keyuri.URI, error) { return nextFile(u) }
 
 // nextYubiHSM takes the next object id (YubiHSM 2 object ids are 1 to 0xffff; the last
 // wraps to 1), written as the old one was (hex with 0x, else decimal).

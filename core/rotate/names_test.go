@@ -33,6 +33,10 @@ func TestCandidates(t *testing.T) {
 			[]string{"tpm:file=keys/prod-r2", "tpm:file=keys/prod-r3"}},
 		{"yubihsm hex", "yubihsm:object-id=0x0010?connector=http://127.0.0.1:1&auth-key-id=1",
 			[]string{"yubihsm:object-id=0x0011?connector=http://127.0.0.1:1&auth-key-id=1", "yubihsm:object-id=0x0012?connector=http://127.0.0.1:1&auth-key-id=1"}},
+		{"vault key", "vault:key=prod?addr=https://vault.example:8200&mount=transit",
+			[]string{"vault:key=prod-r2?addr=https://vault.example:8200&mount=transit", "vault:key=prod-r3?addr=https://vault.example:8200&mount=transit"}},
+		{"tink keyset file", "tink:file=/etc/awskeep/prod.keyset.json?kek=aws-kms://arn:aws:kms:us-east-1:1:key/k",
+			[]string{"tink:file=/etc/awskeep/prod-r2.keyset.json?kek=aws-kms://arn:aws:kms:us-east-1:1:key/k", "tink:file=/etc/awskeep/prod-r3.keyset.json?kek=aws-kms://arn:aws:kms:us-east-1:1:key/k"}},
 		{"yubihsm decimal wraps to 1", "yubihsm:object-id=65535",
 			[]string{"yubihsm:object-id=1", "yubihsm:object-id=2"}},
 	} {
@@ -63,7 +67,7 @@ func TestCandidates(t *testing.T) {
 func TestCandidatesRefuse(t *testing.T) {
 	for _, tc := range []struct{ in, says string }{
 		{"pkcs11:token=aws", "no object= or id="},
-		{"vault:key=prod", "cannot be rotated yet"},
+		{"example:name=prod", "cannot be rotated yet"},
 	} {
 		u, err := keyuri.Parse(tc.in)
 		if err != nil {
