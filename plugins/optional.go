@@ -1,7 +1,6 @@
 package plugins
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -85,8 +84,12 @@ type AuditLogResult struct {
 	Entries []AuditLogEntry
 }
 
-// AuditLogEntrySize is the size of one YubiHSM 2 log entry on the wire, in bytes.
-const AuditLogEntrySize = 32
+// AuditLogEntrySize is the size of one YubiHSM 2 log entry on the wire, in bytes, and
+// AuditLogDigestSize that of its Digest, the last part of it.
+const (
+	AuditLogEntrySize  = 32
+	AuditLogDigestSize = 16
+)
 
 // AuditLogEntry is one YubiHSM 2 log entry, field by field as the device returned it
 // (Yubico's "Get Log Entries" command reference; python-yubihsm core.LogEntry, struct
@@ -115,7 +118,23 @@ type AuditLogEntry struct {
 	// until two of its runs measure it (docs/audit.md).
 	Tick uint32
 	// Digest is the entry's link in the chain (see AuditLogEntry).
-	Digest [16]byte
+	Digest [AuditLogDigestSize]byte
+}
+
+// ParseAuditLogEntry decodes one entry from the device's 32-byte big-endian encoding, as
+// Get Log Entries (0x4d) returns it (YubiHSM 2 command reference; python-yubihsm
+// LogEntry.parse); Bytes is its inverse. Any other length fails with ErrDevice.
+func ParseAuditLogEntry(b []byte) (AuditLogEntry, error) {
+	if len(b) != AuditLogEntrySize {
+		return AuditLogEntry{}, fmt.Errorf("audit log entry of %d bytes, want %d: %w", len(b), AuditLogEntrySize, ErrDevice)
+	}
+	e := AuditLogEntry{
+		Number: binary.BigEndian.Uint16(b), Command: b[2], Length: binary.BigEndian.Uint16(b[3:]),
+		SessionKey: binary.BigEndian.Uint16(b[5:]), TargetKey: binary.BigEndian.Uint16(b[7:]),
+		SecondKey: binary.BigEndian.Uint16(b[9:]), Result: b[11], Tick: binary.BigEndian.Uint32(b[12:]),
+	}
+	copy(e.Digest[:], b[AuditLogEntrySize-AuditLogDigestSize:])
+	return e, nil
 }
 
 // Bytes returns the entry in the device's 32-byte big-endian encoding.
@@ -132,14 +151,24 @@ func (e AuditLogEntry) Bytes() []byte {
 	return append(b, e.Digest[:]...)
 }
 
-// Follows reports whether e's Digest is the one the device computes for e after prev:
-// SHA-256(first 16 bytes of e || prev.Digest), truncated to 16 bytes. An entry that does not
-// follow the one before it (numbered one less) was altered, or an entry between them was.
+// Follows reports whether e's Digest is the one the device computes for e after prev (see
+// AuditLogDigest). An entry that does not follow the one before it (numbered one less) was
+// altered, or an entry between them was.
 func (e AuditLogEntry) Follows(prev AuditLogEntry) bool {
+	return AuditLogDigest(e.Bytes()[:AuditLogEntrySize-AuditLogDigestSize], prev.Digest) == e.Digest
+}
+
+// AuditLogDigest is the Digest the device gives an entry whose first 16 bytes (all but the
+// digest) are data, logged after an entry whose Digest is prev: SHA-256(data || prev),
+// truncated to AuditLogDigestSize (YubiHSM 2 concepts, Logs; python-yubihsm
+// LogEntry.validate).
+func AuditLogDigest(data []byte, prev [AuditLogDigestSize]byte) [AuditLogDigestSize]byte {
 	h := sha256.New()
-	h.Write(e.Bytes()[:16])
-	h.Write(prev.Digest[:])
-	return bytes.Equal(h.Sum(nil)[:16], e.Digest[:])
+	h.Write(data)
+	h.Write(prev[:])
+	var d [AuditLogDigestSize]byte
+	copy(d[:], h.Sum(nil))
+	return d
 }
 
 // ListKeys calls b's ListKeys if b implements KeyLister (a backend in process, or a

@@ -1,6 +1,7 @@
 package plugins_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -155,6 +156,10 @@ func TestAuditLogEntryBytes(t *testing.T) {
 	if got := hex.EncodeToString(e.Bytes()); got != want {
 		t.Fatalf("Bytes = %s, want %s", got, want)
 	}
+	b, _ := hex.DecodeString(want)
+	if got, err := plugins.ParseAuditLogEntry(b); err != nil || got != e {
+		t.Fatalf("ParseAuditLogEntry = %+v, %v; want %+v", got, err, e)
+	}
 	// The chain: each digest covers the entry's first 16 bytes and the previous digest.
 	log := chainedLog()
 	if !log[1].Follows(log[0]) {
@@ -170,4 +175,25 @@ func TestAuditLogEntryBytes(t *testing.T) {
 	if log[1].Follows(other) {
 		t.Fatal("an entry follows a predecessor whose digest changed")
 	}
+}
+
+// FuzzParseAuditLogEntry holds ParseAuditLogEntry to its contract: every 32-byte input
+// decodes and encodes back to itself with Bytes, any other length is ErrDevice.
+func FuzzParseAuditLogEntry(f *testing.F) {
+	for _, e := range chainedLog() {
+		f.Add(e.Bytes())
+	}
+	f.Add(make([]byte, plugins.AuditLogEntrySize-1))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := plugins.ParseAuditLogEntry(b)
+		if err != nil {
+			if !errors.Is(err, plugins.ErrDevice) || len(b) == plugins.AuditLogEntrySize {
+				t.Fatalf("refused %x: %v", b, err)
+			}
+			return
+		}
+		if !bytes.Equal(e.Bytes(), b) {
+			t.Fatalf("round trip %x -> %x", b, e.Bytes())
+		}
+	})
 }

@@ -124,15 +124,7 @@ func runAudit(ctx context.Context, e *env, in auditInput) error {
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", device, err)
 	}
-	log := audit.Log{UnloggedBoots: res.UnloggedBoots, UnloggedAuths: res.UnloggedAuths}
-	for _, pe := range res.Entries {
-		entry, err := audit.ParseEntry(pe.Bytes())
-		if err != nil {
-			return fmt.Errorf("audit %s: %w", device, err)
-		}
-		log.Entries = append(log.Entries, entry)
-	}
-	report, next, err := audit.Analyze(log, st, opts)
+	report, next, err := audit.Analyze(res, st, opts)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", device, err)
 	}
@@ -140,8 +132,8 @@ func runAudit(ctx context.Context, e *env, in auditInput) error {
 		if err := audit.SaveState(statePath, next); err != nil {
 			return fmt.Errorf("audit %s: save the chain for the next run: %w", device, err)
 		}
-		if in.markRead && len(log.Entries) > 0 {
-			through := log.Entries[len(log.Entries)-1].Number
+		if in.markRead && len(res.Entries) > 0 {
+			through := res.Entries[len(res.Entries)-1].Number
 			if _, err := d.AuditLog(ctx, plugins.AuditLogRequest{MarkRead: true, MarkReadThrough: through}); err != nil {
 				return fmt.Errorf("audit %s: release the entries through %d: %w", device, through, err)
 			}

@@ -3,13 +3,9 @@ package audit
 import (
 	"errors"
 	"time"
-)
 
-// Log is a GET_LOG_ENTRIES answer.
-type Log struct {
-	UnloggedBoots, UnloggedAuths uint16
-	Entries                      []Entry
-}
+	"github.com/awskeep/awskeep/plugins"
+)
 
 // Marker says how this read anchors the device's ticks to wall time: just before reading
 // the log, awskeep asked the device about the key (GET_OBJECT_INFO on Object in a session of
@@ -48,7 +44,7 @@ const minRateSpan = 60_000
 // returns the state to save for the next run. A broken chain is reported in
 // Report.Tampered, with no signings (nothing in the log can be trusted then) and the old
 // state; other failures are errors.
-func Analyze(log Log, st State, opts Options) (Report, State, error) {
+func Analyze(log plugins.AuditLogResult, st State, opts Options) (Report, State, error) {
 	if opts.Location == nil {
 		opts.Location = time.Local
 	}
@@ -96,7 +92,7 @@ func Analyze(log Log, st State, opts Options) (Report, State, error) {
 		r.Anchored = false
 		for i := len(log.Entries) - 1; i >= chain.New && i >= 0; i-- {
 			e := log.Entries[i]
-			if e.Command == CmdGetObjectInfo && e.OK() && e.TargetKey == m.Object && e.SessionKey == m.AuthKey {
+			if e.Command == CmdGetObjectInfo && succeeded(e) && e.TargetKey == m.Object && e.SessionKey == m.AuthKey {
 				if boots[i] == nil { // a boot no read has seen the entry of
 					boots[i] = &Boot{}
 					for j := i + 1; j < len(boots) && boots[j] == nil; j++ {
@@ -114,7 +110,7 @@ func Analyze(log Log, st State, opts Options) (Report, State, error) {
 		if e.Command != CmdSignHMAC {
 			continue
 		}
-		s := Signing{Entry: e.Number, Tick: e.Tick, Key: e.TargetKey, SessionKey: e.SessionKey, OK: e.OK()}
+		s := Signing{Entry: e.Number, Tick: e.Tick, Key: e.TargetKey, SessionKey: e.SessionKey, OK: succeeded(e)}
 		if t, estimated, ok := boots[i].place(e.Tick); ok {
 			t = t.In(opts.Location)
 			s.Time, s.Estimated = &t, estimated

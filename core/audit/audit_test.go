@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awskeep/awskeep/plugins"
 )
 
 // Yubico's GET LOG ENTRIES command page, shell example (also checked in plugin-yubihsm).
@@ -21,15 +23,15 @@ var yubicoExample = []string{
 	"00336700020001ffffffffe7000002b92e395d1b706668737e1d2215813db47e",
 }
 
-func parseAll(t *testing.T, hexes []string) []Entry {
+func parseAll(t *testing.T, hexes []string) []plugins.AuditLogEntry {
 	t.Helper()
-	var out []Entry
+	var out []plugins.AuditLogEntry
 	for _, h := range hexes {
 		b, err := hex.DecodeString(strings.ReplaceAll(h, " ", ""))
 		if err != nil {
 			t.Fatalf("%s: %v", h, err)
 		}
-		e, err := ParseEntry(b)
+		e, err := plugins.ParseAuditLogEntry(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +53,7 @@ func TestVerifyChainPublished(t *testing.T) {
 		t.Errorf("From = %q", c.From)
 	}
 	for i := 1; i < len(entries); i++ {
-		bad := append([]Entry(nil), entries...)
+		bad := append([]plugins.AuditLogEntry(nil), entries...)
 		bad[i].TargetKey ^= 1
 		_, err := VerifyChain(bad, nil)
 		var te *TamperError
@@ -64,12 +66,12 @@ func TestVerifyChainPublished(t *testing.T) {
 func TestVerifyChainAcrossReads(t *testing.T) {
 	var c chain
 	c.next = 1
-	first := []Entry{c.add(CmdBoot, 0, 0, true, 0), c.add(CmdSignHMAC, 1, 0x10, true, 5)}
+	first := []plugins.AuditLogEntry{c.add(CmdBoot, 0, 0, true, 0), c.add(CmdSignHMAC, 1, 0x10, true, 5)}
 	cp := checkpointOf(first[1])
-	more := []Entry{c.add(CmdSignHMAC, 1, 0x10, true, 9), c.add(CmdSignHMAC, 1, 0x10, true, 12)}
+	more := []plugins.AuditLogEntry{c.add(CmdSignHMAC, 1, 0x10, true, 9), c.add(CmdSignHMAC, 1, 0x10, true, 12)}
 
 	t.Run("same entries again and more", func(t *testing.T) {
-		got, err := VerifyChain(append(append([]Entry(nil), first...), more...), cp)
+		got, err := VerifyChain(append(append([]plugins.AuditLogEntry(nil), first...), more...), cp)
 		if err != nil || got.New != 2 {
 			t.Fatalf("%+v, %v", got, err)
 		}
@@ -81,7 +83,7 @@ func TestVerifyChainAcrossReads(t *testing.T) {
 		}
 	})
 	t.Run("checkpoint entry changed", func(t *testing.T) {
-		bad := append([]Entry(nil), first...)
+		bad := append([]plugins.AuditLogEntry(nil), first...)
 		bad[1].Digest[0] ^= 1
 		var te *TamperError
 		if _, err := VerifyChain(bad, cp); !errors.As(err, &te) || te.Number != 2 {
@@ -89,7 +91,7 @@ func TestVerifyChainAcrossReads(t *testing.T) {
 		}
 	})
 	t.Run("next entry does not follow", func(t *testing.T) {
-		bad := append([]Entry(nil), more...)
+		bad := append([]plugins.AuditLogEntry(nil), more...)
 		bad[0].Tick++
 		var te *TamperError
 		if _, err := VerifyChain(bad[:1], cp); !errors.As(err, &te) || te.Number != 3 {
@@ -112,7 +114,7 @@ func TestVerifyChainAcrossReads(t *testing.T) {
 		var r chain
 		r.next = 1
 		reset := r.add(CmdReset, NoKey, NoKey, false, 0)
-		got, err := VerifyChain([]Entry{reset}, &Checkpoint{Number: 40, Digest: cp.Digest})
+		got, err := VerifyChain([]plugins.AuditLogEntry{reset}, &Checkpoint{Number: 40, Digest: cp.Digest})
 		if err != nil || !got.Reset {
 			t.Fatalf("%+v, %v", got, err)
 		}
@@ -198,7 +200,7 @@ func TestAnalyze(t *testing.T) {
 		Device: "yubihsm:connector=http://127.0.0.1:1", Hours: &hours, Location: time.UTC,
 		Marker: &Marker{Object: 0x10, AuthKey: 1, Before: t0.Add(400 * time.Millisecond), After: t0.Add(600 * time.Millisecond)},
 	}
-	r, st, err := Analyze(Log{Entries: []Entry{boot, night, day, refused, marker}}, State{Version: 1}, opts)
+	r, st, err := Analyze(plugins.AuditLogResult{Entries: []plugins.AuditLogEntry{boot, night, day, refused, marker}}, State{Version: 1}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +241,7 @@ func TestAnalyze(t *testing.T) {
 	since := t0.Add(time.Hour)
 	opts.Since = since
 	opts.Marker = &Marker{Object: 0x10, AuthKey: 1, Before: t0.Add(2*time.Hour + 400*time.Millisecond), After: t0.Add(2*time.Hour + 600*time.Millisecond)}
-	r2, _, err := Analyze(Log{Entries: []Entry{late, marker2}}, st2, opts)
+	r2, _, err := Analyze(plugins.AuditLogResult{Entries: []plugins.AuditLogEntry{late, marker2}}, st2, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +255,7 @@ func TestAnalyze(t *testing.T) {
 	// --since leaves out what came before. A fresh state has one anchor (the newest marker)
 	// and the assumed rate: the late signing is placed at t0+45m, the others before t0.
 	opts.Since = t0.Add(30 * time.Minute)
-	r3, _, err := Analyze(Log{Entries: []Entry{boot, night, day, refused, marker, late, marker2}}, State{Version: 1}, opts)
+	r3, _, err := Analyze(plugins.AuditLogResult{Entries: []plugins.AuditLogEntry{boot, night, day, refused, marker, late, marker2}}, State{Version: 1}, opts)
 	if err != nil || len(r3.Signings) != 1 {
 		t.Fatalf("since: %+v, %v", r3.Signings, err)
 	}
@@ -262,10 +264,10 @@ func TestAnalyze(t *testing.T) {
 func TestAnalyzeTampered(t *testing.T) {
 	var c chain
 	c.next = 1
-	entries := []Entry{c.add(CmdBoot, 0, 0, true, 0), c.add(CmdSignHMAC, 1, 0x10, true, 1), c.add(CmdSignHMAC, 1, 0x10, true, 2)}
+	entries := []plugins.AuditLogEntry{c.add(CmdBoot, 0, 0, true, 0), c.add(CmdSignHMAC, 1, 0x10, true, 1), c.add(CmdSignHMAC, 1, 0x10, true, 2)}
 	entries[1].TargetKey = 0x11
 	old := State{Version: 1, Device: "d"}
-	r, st, err := Analyze(Log{Entries: entries}, old, Options{Device: "d"})
+	r, st, err := Analyze(plugins.AuditLogResult{Entries: entries}, old, Options{Device: "d"})
 	if err != nil || r.Tampered == nil || r.Tampered.Number != 2 || len(r.Signings) != 0 || st.Last != nil {
 		t.Fatalf("%+v %+v %v", r, st, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/awskeep/awskeep/plugins"
 )
 
 // Checkpoint is the last entry an earlier read verified: the next read must continue its
@@ -14,15 +16,15 @@ type Checkpoint struct {
 	Digest string `json:"digest"`
 }
 
-func checkpointOf(e Entry) *Checkpoint {
+func checkpointOf(e plugins.AuditLogEntry) *Checkpoint {
 	return &Checkpoint{Number: e.Number, Digest: hex.EncodeToString(e.Digest[:])}
 }
 
-func (c *Checkpoint) digest() ([DigestSize]byte, error) {
-	var d [DigestSize]byte
+func (c *Checkpoint) digest() ([plugins.AuditLogDigestSize]byte, error) {
+	var d [plugins.AuditLogDigestSize]byte
 	b, err := hex.DecodeString(c.Digest)
-	if err != nil || len(b) != DigestSize {
-		return d, fmt.Errorf("audit: checkpoint digest %q is not %d hex bytes", c.Digest, DigestSize)
+	if err != nil || len(b) != plugins.AuditLogDigestSize {
+		return d, fmt.Errorf("audit: checkpoint digest %q is not %d hex bytes", c.Digest, plugins.AuditLogDigestSize)
 	}
 	copy(d[:], b)
 	return d, nil
@@ -70,13 +72,13 @@ type Chain struct {
 
 // VerifyChain checks that each entry follows the one before it and that the read continues
 // the chain from last (nil on a first read). A broken link is a *TamperError.
-func VerifyChain(entries []Entry, last *Checkpoint) (Chain, error) {
+func VerifyChain(entries []plugins.AuditLogEntry, last *Checkpoint) (Chain, error) {
 	for i := 1; i < len(entries); i++ {
 		prev, e := entries[i-1], entries[i]
 		if e.Number != prev.Number+1 {
 			return Chain{}, &TamperError{e.Number, fmt.Sprintf("it comes right after entry %d in the device's answer", prev.Number)}
 		}
-		if !e.follows(prev.Number, prev.Digest) {
+		if !follows(e, prev.Number, prev.Digest) {
 			return Chain{}, &TamperError{e.Number, fmt.Sprintf("its digest does not cover its contents and entry %d's digest", prev.Number)}
 		}
 	}
@@ -109,7 +111,7 @@ func VerifyChain(entries []Entry, last *Checkpoint) (Chain, error) {
 	case first.Command == CmdReset && first.Number == 1:
 		c.Reset, c.From = true, "entry 1 (the device was reset since the previous audit)"
 	case ahead == 1:
-		if !first.follows(last.Number, want) {
+		if !follows(first, last.Number, want) {
 			return Chain{}, &TamperError{first.Number, fmt.Sprintf("its digest does not follow entry %d, where the previous audit ended", last.Number)}
 		}
 	case ahead < 0x8000:

@@ -5,8 +5,8 @@
 // and session, flagging those outside working hours.
 //
 // The log's format is the device's (YubiHSM 2 command GET_LOG_ENTRIES; python-yubihsm
-// LogEntry): the host parses and verifies it itself, from the bytes the plugin passes on,
-// so that a plugin cannot hide an entry it does not like. Only the YubiHSM 2 keeps such a
+// LogEntry), held in plugins.AuditLogEntry: the host verifies it itself, from the entries
+// the plugin passes on, so that a plugin cannot hide an entry it does not like. Only the YubiHSM 2 keeps such a
 // log among awskeep's backends; docs/audit.md says what PKCS#11 and TPM users can use
 // instead.
 package audit

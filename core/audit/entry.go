@@ -1,19 +1,14 @@
 package audit
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/binary"
-	"errors"
 	"fmt"
+
+	"github.com/awskeep/awskeep/plugins"
 )
 
-// EntrySize is the size of one log entry in the device's encoding, DigestSize that of its
-// digest.
-const (
-	EntrySize  = 32
-	DigestSize = 16
-)
+// Log entries are plugins.AuditLogEntry, the SDK's type that crosses the plugin protocol:
+// it holds the device's encoding (Bytes, plugins.ParseAuditLogEntry) and the digest chain
+// (Follows, plugins.AuditLogDigest). This file adds what the report needs to read them.
 
 // Command bytes the report names (YubiHSM 2 command reference).
 const (
@@ -27,76 +22,20 @@ const (
 	NoKey = 0xffff
 )
 
-// Entry is one YubiHSM 2 log entry: number (2) | command (1) | length (2) | session key (2) |
-// target key (2) | second key (2) | result (1) | tick (4) | digest (16), big endian.
-type Entry struct {
-	Number     uint16
-	Command    byte
-	Length     uint16
-	SessionKey uint16
-	TargetKey  uint16
-	SecondKey  uint16
-	Result     byte
-	Tick       uint32
-	Digest     [DigestSize]byte
-}
-
-// ErrMalformed is an entry that is not EntrySize bytes.
-var ErrMalformed = errors.New("audit: malformed log entry")
-
-// ParseEntry decodes an entry from the device's encoding.
-func ParseEntry(b []byte) (Entry, error) {
-	if len(b) != EntrySize {
-		return Entry{}, fmt.Errorf("%w: %d bytes, want %d", ErrMalformed, len(b), EntrySize)
-	}
-	e := Entry{
-		Number: binary.BigEndian.Uint16(b), Command: b[2], Length: binary.BigEndian.Uint16(b[3:]),
-		SessionKey: binary.BigEndian.Uint16(b[5:]), TargetKey: binary.BigEndian.Uint16(b[7:]),
-		SecondKey: binary.BigEndian.Uint16(b[9:]), Result: b[11], Tick: binary.BigEndian.Uint32(b[12:]),
-	}
-	copy(e.Digest[:], b[16:])
-	return e, nil
-}
-
-// Bytes encodes the entry as the device does.
-func (e Entry) Bytes() []byte {
-	b := binary.BigEndian.AppendUint16(make([]byte, 0, EntrySize), e.Number)
-	b = append(b, e.Command)
-	b = binary.BigEndian.AppendUint16(b, e.Length)
-	b = binary.BigEndian.AppendUint16(b, e.SessionKey)
-	b = binary.BigEndian.AppendUint16(b, e.TargetKey)
-	b = binary.BigEndian.AppendUint16(b, e.SecondKey)
-	b = append(b, e.Result)
-	b = binary.BigEndian.AppendUint32(b, e.Tick)
-	return append(b, e.Digest[:]...)
-}
-
-// Link computes the digest an entry with these first 16 bytes has after an entry with
-// digest prev: SHA-256(data || prev), truncated to DigestSize.
-func Link(data []byte, prev [DigestSize]byte) [DigestSize]byte {
-	h := sha256.New()
-	h.Write(data)
-	h.Write(prev[:])
-	var d [DigestSize]byte
-	copy(d[:], h.Sum(nil))
-	return d
-}
-
 // follows reports whether e is the entry after one with number n and digest d.
-func (e Entry) follows(n uint16, d [DigestSize]byte) bool {
-	want := Link(e.Bytes()[:EntrySize-DigestSize], d)
-	return e.Number == n+1 && subtle.ConstantTimeCompare(want[:], e.Digest[:]) == 1
+func follows(e plugins.AuditLogEntry, n uint16, d [plugins.AuditLogDigestSize]byte) bool {
+	return e.Number == n+1 && e.Follows(plugins.AuditLogEntry{Number: n, Digest: d})
 }
 
-// OK reports whether the logged command succeeded.
-func (e Entry) OK() bool { return e.Result == e.Command|resultFlag }
+// succeeded reports whether the logged command succeeded.
+func succeeded(e plugins.AuditLogEntry) bool { return e.Result == e.Command|resultFlag }
 
-// CommandName names the entry's command, e.g. "SIGN_HMAC".
-func (e Entry) CommandName() string {
-	if n, ok := commandNames[e.Command]; ok {
+// CommandName names a logged command byte, e.g. "SIGN_HMAC".
+func CommandName(command uint8) string {
+	if n, ok := commandNames[command]; ok {
 		return n
 	}
-	return fmt.Sprintf("command 0x%02x", e.Command)
+	return fmt.Sprintf("command 0x%02x", command)
 }
 
 var commandNames = map[byte]string{

@@ -13,4 +13,8 @@
 // errors come back as [*DeviceError], which unwraps to an [ErrorCode]
 // (errors.Is(err, ErrObjectNotFound)). The awskeep backend (package backend) translates them
 // into the plugin contract's errors; the device simulator (package sim) serves the other end.
+//
+// The audit log's [LogEntry] repeats the plugin SDK's plugins.AuditLogEntry on purpose: this is
+// a device library that the simulator and any program can use without the plugin protocol,
+// so it does not import the SDK, and package backend converts one to the other at the edge.
 package yubihsm
