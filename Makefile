@@ -19,7 +19,8 @@ export PATH := /usr/local/go/bin:$(TOOLS):$(PATH)
 TESTFLAGS  ?= -race -count=1 -timeout 20m
 FUZZTIME   ?= 10s
 
-.PHONY: all build test lint fmt generate check-generate bench fuzz demo deps clean help man docs
+.PHONY: all build test lint fmt generate check-generate bench fuzz demo deps clean help man \
+	release package package-test release-test docs
 
 all: build
 
@@ -92,5 +93,17 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
 demo: deps build ## The main job end to end on a local SoftHSM2 token and moto.
 	@scripts/demo.sh
 
-clean: ## Remove build output, demo state and tools.
-	rm -rf $(BIN) demo .tools man
+release: deps ## Build a release of HEAD into dist/: binaries, SBOMs, deb and rpm, SHA256SUMS.
+	@scripts/release.sh dist
+
+package: ## Rebuild dist/'s deb and rpm packages and SHA256SUMS from its binaries.
+	@scripts/package.sh dist
+
+package-test: release ## Install the debs in a throwaway root; lintian; run them on SoftHSM2 and moto.
+	@scripts/package-test.sh dist
+
+release-test: deps ## make release twice (byte-identical?); run every binary (arm64 under qemu).
+	@scripts/release-test.sh dist
+
+clean: ## Remove build output, demo state, release and tools.
+	rm -rf $(BIN) demo .tools man dist

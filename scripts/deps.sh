@@ -9,8 +9,11 @@ cd "$(dirname "$0")/.."
 # PKCS#11 backend, swtpm and tpm2-tools for the TPM backend, libssl-dev for the go-tpm-tools
 # simulator (cgo), awscli for AWS CLI v2, hyperfine for `make bench`; for the SAML source's
 # tests: MIT Kerberos (a throwaway KDC), curl, and the keyrings (secret-service through
-# dbus and gnome-keyring, pass with gnupg, keyctl).
-packages=(gcc protobuf-compiler softhsm2 opensc swtpm swtpm-tools tpm2-tools libssl-dev awscli hyperfine krb5-kdc krb5-admin-server krb5-user curl dbus-daemon dbus-bin gnome-keyring pass gnupg keyutils)
+# dbus and gnome-keyring, pass with gnupg, keyctl); for make release and its tests: the
+# arm64 cross compiler of the cgo plugin, qemu-user to run arm64 binaries, file, lintian to
+# check the debs, rpm to read the rpms.
+packages=(gcc protobuf-compiler softhsm2 opensc swtpm swtpm-tools tpm2-tools libssl-dev awscli hyperfine krb5-kdc krb5-admin-server krb5-user curl dbus-daemon dbus-bin gnome-keyring pass gnupg keyutils
+	gcc-aarch64-linux-gnu qemu-user file lintian rpm)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -39,6 +42,9 @@ install_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 install_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 install_tool staticcheck honnef.co/go/tools/cmd/staticcheck@v0.8.2
 install_tool minio github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
+# make release: packages and SBOMs.
+install_tool nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+install_tool cyclonedx-gomod github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 
 # moto (the SigV4-verifying local AWS) and AWS CLI v1 come from Python.
 . scripts/python-tools.sh
