@@ -89,7 +89,7 @@ func runAudit(ctx context.Context, e *env, in auditInput) error {
 		}
 		opts.Since = t
 	}
-	u, err := auditURI(e, &in.keys)
+	u, err := in.keys.deviceURI(e)
 	if err != nil {
 		return err
 	}
@@ -104,71 +104,52 @@ func runAudit(ctx context.Context, e *env, in auditInput) error {
 		return creds.Wrap(creds.ClassConfig, "audit state", err)
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, timeDuration(in.keys.host.timeout))
-	defer cancel()
-	d, err := devicekey.Open(ctx, u, devicekey.OpenOptions{Host: in.keys.host.options(e), Logger: e.logger, Getenv: e.getenv})
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", device, err)
-	}
-	defer d.Close()
-
-	marker, err := anchor(ctx, e, d, u)
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", device, err)
-	}
-	opts.Marker = marker
-	res, err := d.AuditLog(ctx, plugins.AuditLogRequest{})
-	if errors.Is(err, plugins.ErrUnsupported) {
-		return fmt.Errorf("audit %s: the %s plugin keeps no audit log (only yubihsm does); docs/audit.md says what to use for %s keys instead: %w", device, d.Name(), u.Scheme, err)
-	}
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", device, err)
-	}
-	report, next, err := audit.Analyze(res, st, opts)
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", device, err)
-	}
-	if report.Tampered == nil {
-		if err := audit.SaveState(statePath, next); err != nil {
-			return fmt.Errorf("audit %s: save the chain for the next run: %w", device, err)
+	return in.keys.withDeviceAt(ctx, e, u, "audit "+device, func(ctx context.Context, d *devicekey.Device) error {
+		marker, err := anchor(ctx, e, d, u)
+		if err != nil {
+			return fmt.Errorf("audit %s: %w", device, err)
 		}
-		if in.markRead && len(res.Entries) > 0 {
-			through := res.Entries[len(res.Entries)-1].Number
-			if _, err := d.AuditLog(ctx, plugins.AuditLogRequest{MarkRead: true, MarkReadThrough: through}); err != nil {
-				return fmt.Errorf("audit %s: release the entries through %d: %w", device, through, err)
+		opts.Marker = marker
+		res, err := d.AuditLog(ctx, plugins.AuditLogRequest{})
+		if errors.Is(err, plugins.ErrUnsupported) {
+			return fmt.Errorf("audit %s: the %s plugin keeps no audit log (only yubihsm does); docs/audit.md says what to use for %s keys instead: %w", device, d.Name(), u.Scheme, err)
+		}
+		if err != nil {
+			return fmt.Errorf("audit %s: %w", device, err)
+		}
+		report, next, err := audit.Analyze(res, st, opts)
+		if err != nil {
+			return fmt.Errorf("audit %s: %w", device, err)
+		}
+		if report.Tampered == nil {
+			if err := audit.SaveState(statePath, next); err != nil {
+				return fmt.Errorf("audit %s: save the chain for the next run: %w", device, err)
+			}
+			if in.markRead && len(res.Entries) > 0 {
+				through := res.Entries[len(res.Entries)-1].Number
+				if _, err := d.AuditLog(ctx, plugins.AuditLogRequest{MarkRead: true, MarkReadThrough: through}); err != nil {
+					return fmt.Errorf("audit %s: release the entries through %d: %w", device, through, err)
+				}
 			}
 		}
-	}
-	if in.json {
-		err = report.WriteJSON(e.stdout)
-	} else {
-		err = report.WriteText(e.stdout)
-	}
-	if err != nil {
-		return err
-	}
-	if alerts := report.Alerts(); len(alerts) > 0 {
-		more := ""
-		if len(alerts) > 1 {
-			more = fmt.Sprintf(" (and %d more above)", len(alerts)-1)
+		if in.json {
+			err = report.WriteJSON(e.stdout)
+		} else {
+			err = report.WriteText(e.stdout)
 		}
-		fmt.Fprintf(e.stderr, "awskeep: audit %s: %s%s\n", device, alerts[0], more)
-		return &exitError{exitAlert}
-	}
-	return nil
-}
-
-// auditURI takes --key as a device URI (its object part may be left out), else the
-// profile's key.
-func auditURI(e *env, k *keyFlags) (*keyuri.URI, error) {
-	if k.key == "" {
-		return k.uri(e)
-	}
-	u, err := keyuri.ParseDevice(k.key)
-	if err != nil {
-		return nil, creds.Wrap(creds.ClassConfig, "--key", fmt.Errorf("key URI: %w", err))
-	}
-	return u, nil
+		if err != nil {
+			return err
+		}
+		if alerts := report.Alerts(); len(alerts) > 0 {
+			more := ""
+			if len(alerts) > 1 {
+				more = fmt.Sprintf(" (and %d more above)", len(alerts)-1)
+			}
+			fmt.Fprintf(e.stderr, "awskeep: audit %s: %s%s\n", device, alerts[0], more)
+			return &exitError{exitAlert}
+		}
+		return nil
+	})
 }
 
 // deviceName names the device whose log this is: the scheme and connector, without the key,

@@ -48,17 +48,37 @@ func (k *keyFlags) uri(e *env) (*keyuri.URI, error) {
 	return u, nil
 }
 
+// deviceURI takes --key as a URI that names a device (keyuri.ParseDevice: its object part may
+// be left out), else the profile's key URI. Commands that work on a whole device (keys list,
+// audit) take it.
+func (k *keyFlags) deviceURI(e *env) (*keyuri.URI, error) {
+	if k.key == "" {
+		return k.uri(e)
+	}
+	u, err := keyuri.ParseDevice(k.key)
+	if err != nil {
+		return nil, creds.Wrap(creds.ClassConfig, "--key", fmt.Errorf("key URI: %w", err))
+	}
+	return u, nil
+}
+
 // withDevice opens the key's device under --timeout and runs op with it.
 func (k *keyFlags) withDevice(ctx context.Context, e *env, what string, op func(context.Context, *devicekey.Device) error) error {
 	u, err := k.uri(e)
 	if err != nil {
 		return err
 	}
+	return k.withDeviceAt(ctx, e, u, fmt.Sprintf("%s %s", what, u.WithoutSecrets()), op)
+}
+
+// withDeviceAt opens the device u names under --timeout and runs op with it, closing the
+// device after. A failure to open it is prefixed with what.
+func (k *keyFlags) withDeviceAt(ctx context.Context, e *env, u *keyuri.URI, what string, op func(context.Context, *devicekey.Device) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeDuration(k.host.timeout))
 	defer cancel()
 	d, err := devicekey.Open(ctx, u, devicekey.OpenOptions{Host: k.host.options(e), Logger: e.logger, Getenv: e.getenv})
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", what, u.WithoutSecrets(), err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer d.Close()
 	return op(ctx, d)

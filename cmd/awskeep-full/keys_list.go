@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/devicekey"
 	"github.com/awskeep/awskeep/plugins"
 	"github.com/awskeep/awskeep/plugins/keyuri"
@@ -78,55 +77,37 @@ operation) say so in one line and exit 1.`,
 
 // runKeysList opens the device, lists its keys and prints them.
 func runKeysList(ctx context.Context, e *env, in keysListInput) error {
-	u, err := deviceURI(e, &in.keys)
+	u, err := in.keys.deviceURI(e)
 	if err != nil {
 		return err
 	}
 	where := u.WithoutSecrets().String()
-	ctx, cancel := context.WithTimeout(ctx, timeDuration(in.keys.host.timeout))
-	defer cancel()
-	d, err := devicekey.Open(ctx, u, devicekey.OpenOptions{Host: in.keys.host.options(e), Logger: e.logger, Getenv: e.getenv})
-	if err != nil {
-		return fmt.Errorf("list keys on %s: %w", where, err)
-	}
-	defer d.Close()
-	entries, err := d.ListKeys(ctx)
-	if errors.Is(err, plugins.ErrUnsupported) {
-		return &cannotList{where: where, plugin: d.Name(), protocol: d.Info.ProtocolVersion, err: err}
-	}
-	if err != nil {
-		return fmt.Errorf("list keys on %s: %w", where, err)
-	}
-	list := keyList{Device: where, Plugin: d.Info.Name + " " + d.Info.Version, Keys: make([]listedKey, 0, len(entries))}
-	for _, k := range entries {
-		lk := listedKey{URI: withPINSource(k.URI, u), Label: k.Label, Attributes: k.Attributes}
-		if !k.Created.IsZero() {
-			lk.Created = k.Created.UTC().Format(time.RFC3339)
+	return in.keys.withDeviceAt(ctx, e, u, "list keys on "+where, func(ctx context.Context, d *devicekey.Device) error {
+		entries, err := d.ListKeys(ctx)
+		if errors.Is(err, plugins.ErrUnsupported) {
+			return &cannotList{where: where, plugin: d.Name(), protocol: d.Info.ProtocolVersion, err: err}
 		}
-		list.Keys = append(list.Keys, lk)
-	}
-	if in.json {
-		out, err := json.MarshalIndent(list, "", "  ")
 		if err != nil {
+			return fmt.Errorf("list keys on %s: %w", where, err)
+		}
+		list := keyList{Device: where, Plugin: d.Info.Name + " " + d.Info.Version, Keys: make([]listedKey, 0, len(entries))}
+		for _, k := range entries {
+			lk := listedKey{URI: withPINSource(k.URI, u), Label: k.Label, Attributes: k.Attributes}
+			if !k.Created.IsZero() {
+				lk.Created = k.Created.UTC().Format(time.RFC3339)
+			}
+			list.Keys = append(list.Keys, lk)
+		}
+		if in.json {
+			out, err := json.MarshalIndent(list, "", "  ")
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "%s\n", out)
 			return err
 		}
-		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
-		return err
-	}
-	return writeKeyTable(e.stdout, list.Keys)
-}
-
-// deviceURI takes --key as a URI that names a device (keyuri.ParseDevice: its object part may
-// be left out), else the profile's key URI.
-func deviceURI(e *env, k *keyFlags) (*keyuri.URI, error) {
-	if k.key == "" {
-		return k.uri(e)
-	}
-	u, err := keyuri.ParseDevice(k.key)
-	if err != nil {
-		return nil, creds.Wrap(creds.ClassConfig, "--key", fmt.Errorf("key URI: %w", err))
-	}
-	return u, nil
+		return writeKeyTable(e.stdout, list.Keys)
+	})
 }
 
 // withPINSource adds the pin-source of the URI the user gave to a listed key's URI, which
