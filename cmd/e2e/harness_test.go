@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awskeep/awskeep/core/buildtest"
 	"github.com/awskeep/awskeep/core/credproc"
 	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/mototest"
@@ -63,22 +64,21 @@ func setup(m *testing.M) (int, error) {
 	defer os.RemoveAll(tmp)
 	binDir, pluginDir = filepath.Join(tmp, "bin"), filepath.Join(tmp, "plugins")
 	awskeep = filepath.Join(binDir, "awskeep")
-	builds := []struct{ dir, pkg string }{
-		{binDir, "github.com/awskeep/awskeep/cmd/awskeep"}, // the front
-		{binDir, "github.com/awskeep/awskeep/cmd/awskeep-full"},
-		{binDir, "github.com/awskeep/awskeep/core/cmd/awskeep-keyring"}, // next to awskeep, as installed
-		{pluginDir, "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11"},
-		{pluginDir, "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example"},
-		{pluginDir, "github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm"},
+	host := []string{
+		"github.com/awskeep/awskeep/cmd/awskeep", // the front
+		"github.com/awskeep/awskeep/cmd/awskeep-full",
+		"github.com/awskeep/awskeep/core/cmd/awskeep-keyring", // next to awskeep, as installed
 	}
-	for _, b := range builds {
-		cmd := exec.Command("go", "build", "-o", b.dir+"/", b.pkg)
-		if strings.HasSuffix(b.pkg, "cmd/awskeep") || strings.HasSuffix(b.pkg, "cmd/awskeep-full") || strings.HasSuffix(b.pkg, "cmd/awskeep-keyring") {
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // the host never links C
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return 1, fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-		}
+	if err := buildtest.Build(".", binDir, host); err != nil { // pure Go: the host never links C
+		return 1, err
+	}
+	plugins := []string{
+		"github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11",
+		"github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example",
+		"github.com/awskeep/awskeep/plugin-tpm/cmd/awskeep-plugin-tpm",
+	}
+	if err := buildtest.Build(".", pluginDir, plugins, func(o *buildtest.Options) { o.Cgo = true }); err != nil {
+		return 1, err
 	}
 	ctx := context.Background()
 	moto, err := mototest.StartServer(ctx, tmp)

@@ -22,37 +22,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/awskeep/awskeep/core/buildtest"
 	"github.com/awskeep/awskeep/core/mototest"
 )
 
-// build builds the host (front and full program, without cgo, from the cmd module) into
-// bin and the plugin into plugins, mode 0755 as the host demands.
+// build builds the host (front and full program, pure Go, from the cmd module) into bin and
+// the plugin into plugins.
 func build(t *testing.T, bin, plugins string) {
 	t.Helper()
-	cmdDir, err := filepath.Abs(filepath.Join("..", "..", "cmd"))
-	if err != nil {
+	if err := buildtest.Build(filepath.Join("..", "..", "cmd"), bin, []string{"./awskeep", "./awskeep-full"}); err != nil {
 		t.Fatal(err)
 	}
-	builds := []struct{ dir, out, pkg string }{
-		{cmdDir, bin, "./awskeep"}, // the front
-		{cmdDir, bin, "./awskeep-full"},
-		{"..", plugins, "./cmd/awskeep-plugin-tink"},
-	}
-	for _, b := range builds {
-		c := exec.Command("go", "build", "-o", b.out+"/", b.pkg)
-		c.Dir = b.dir
-		c.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s in %s: %v\n%s", b.pkg, b.dir, err, out)
-		}
-	}
-	for _, dir := range []string{bin, plugins} {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if err := os.Chmod(filepath.Join(dir, e.Name()), 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if err := buildtest.Build("..", plugins, []string{"./cmd/awskeep-plugin-tink"}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -12,13 +12,13 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/awskeep/awskeep/core/buildtest"
 	"github.com/awskeep/awskeep/plugins"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/api"
@@ -60,22 +60,11 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// goBuild builds pkgs in moduleDir into outDir as the Makefile does: pure Go, in the
-// checkout's workspace (this module runs with GOWORK=off; the products build with go.work).
+// goBuild builds pkgs in moduleDir into outDir as the Makefile does: pure Go, trimmed, in
+// the checkout's workspace (this module runs with GOWORK=off; the products build with
+// go.work).
 func goBuild(moduleDir, outDir string, pkgs ...string) error {
-	args := append([]string{"build", "-trimpath", "-o", outDir + "/"}, pkgs...)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK="+filepath.Join(repoRoot, "go.work"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %v in %s: %v\n%s", pkgs, moduleDir, err, out)
-	}
-	for _, p := range pkgs {
-		if err := os.Chmod(filepath.Join(outDir, filepath.Base(p)), 0o755); err != nil {
-			return err
-		}
-	}
-	return nil
+	return buildtest.Build(moduleDir, outDir, pkgs, func(o *buildtest.Options) { o.Flags = []string{"-trimpath"} })
 }
 
 // Policies as docs/backend-vault.md gives them. Vault's "*" globs only at the end of a
