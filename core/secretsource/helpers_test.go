@@ -3,6 +3,7 @@ package secretsource
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"sync"
 	"testing"
 
@@ -70,4 +71,34 @@ func mustParse(t *testing.T, spec string, opts Options) Source {
 		t.Fatalf("Parse(%q): %v", spec, err)
 	}
 	return s
+}
+
+// needPrograms skips the test unless every one of progs is on $PATH: the keyring backend
+// (for the message) cannot be tested without them, and install says how to get them.
+func needPrograms(t *testing.T, install, backend string, progs ...string) {
+	t.Helper()
+	for _, prog := range progs {
+		if _, err := exec.LookPath(prog); err != nil {
+			t.Skipf("%s is not installed (%s): the %s backend is not tested", prog, install, backend)
+		}
+	}
+}
+
+// checkStoreReplaces checks a keyring backend's round trip under opts: keyring:okta is not
+// found at first (ErrNotFound, with the message notFound), then reads back what Store put
+// there, and again after a second Store replaced it.
+func checkStoreReplaces(ctx context.Context, t *testing.T, opts Options, notFound string) {
+	t.Helper()
+	_, err := mustParse(t, "keyring:okta", opts).Secret(ctx)
+	if !errors.Is(err, ErrNotFound) || err.Error() != notFound {
+		t.Fatalf("Secret() before Store = %v\nwant %s", err, notFound)
+	}
+	for _, pw := range []string{"pw-1", "pw 2 replaces it"} {
+		if err := Store(ctx, "okta", pw, opts); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := mustParse(t, "keyring:okta", opts).Secret(ctx); err != nil || got != pw {
+			t.Fatalf("Secret() = %q, %v; want %q", got, err, pw)
+		}
+	}
 }

@@ -4,7 +4,6 @@ package secretsource
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,11 +16,7 @@ import (
 // password store. The gpg-agent that gpg starts for that home is stopped at the end with
 // gpgconf --kill, which addresses that home's agent only.
 func TestKeyringPass(t *testing.T) {
-	for _, prog := range []string{"pass", "gpg", "gpgconf"} {
-		if _, err := exec.LookPath(prog); err != nil {
-			t.Skipf("%s is not installed (apt-get install pass gnupg): the pass backend is not tested", prog)
-		}
-	}
+	needPrograms(t, "apt-get install pass gnupg", "pass", "pass", "gpg", "gpgconf")
 	// A short path: gpg-agent's socket goes in it, and Unix socket paths are short.
 	gnupg, err := os.MkdirTemp("", "gpg")
 	if err != nil {
@@ -60,19 +55,7 @@ func TestKeyringPass(t *testing.T) {
 		Keyring: KeyringOptions{AllowedBackends: []string{BackendPass}},
 	}
 	ctx := t.Context()
-	_, err = mustParse(t, "keyring:okta", opts).Secret(ctx)
-	want := "keyring:okta: no item \"okta\" in the pass store " + store + " (folder awskeep): store it with awskeep saml store-password --profile work"
-	if !errors.Is(err, ErrNotFound) || err.Error() != want {
-		t.Fatalf("Secret() before Store = %v\nwant %s", err, want)
-	}
-	for _, pw := range []string{"pw-1", "pw 2 replaces it"} {
-		if err := Store(ctx, "okta", pw, opts); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := mustParse(t, "keyring:okta", opts).Secret(ctx); err != nil || got != pw {
-			t.Fatalf("Secret() = %q, %v; want %q", got, err, pw)
-		}
-	}
+	checkStoreReplaces(ctx, t, opts, "keyring:okta: no item \"okta\" in the pass store "+store+" (folder awskeep): store it with awskeep saml store-password --profile work")
 	if _, err := os.Stat(filepath.Join(store, "awskeep", "okta.gpg")); err != nil {
 		t.Fatalf("pass item: %v", err)
 	}

@@ -20,11 +20,7 @@ import (
 // which is all it needs to find that bus. dbus-daemon and gnome-keyring-daemon are started
 // here and killed by pid at the end.
 func TestKeyringSecretService(t *testing.T) {
-	for _, prog := range []string{"dbus-daemon", "gnome-keyring-daemon", "dbus-send"} {
-		if _, err := exec.LookPath(prog); err != nil {
-			t.Skipf("%s is not installed (apt-get install dbus gnome-keyring): the secret-service backend is not tested", prog)
-		}
-	}
+	needPrograms(t, "apt-get install dbus gnome-keyring", "secret-service", "dbus-daemon", "gnome-keyring-daemon", "dbus-send")
 	dir, err := os.MkdirTemp("", "ss") // short: it holds the bus socket
 	if err != nil {
 		t.Fatal(err)
@@ -86,19 +82,7 @@ func secretServiceChecks(ctx context.Context, t *testing.T) {
 		Profile: "work",
 		Keyring: KeyringOptions{AllowedBackends: []string{BackendSecretService}},
 	}
-	_, err := mustParse(t, "keyring:okta", opts).Secret(ctx)
-	want := `keyring:okta: no item "okta" in the Secret Service collection "login": store it with awskeep saml store-password --profile work`
-	if !errors.Is(err, ErrNotFound) || err.Error() != want {
-		t.Fatalf("Secret() before Store = %v\nwant %s", err, want)
-	}
-	for _, pw := range []string{"pw-1", "pw 2 replaces it"} {
-		if err := Store(ctx, "okta", pw, opts); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := mustParse(t, "keyring:okta", opts).Secret(ctx); err != nil || got != pw {
-			t.Fatalf("Secret() = %q, %v; want %q", got, err, pw)
-		}
-	}
+	checkStoreReplaces(ctx, t, opts, `keyring:okta: no item "okta" in the Secret Service collection "login": store it with awskeep saml store-password --profile work`)
 	// A second service name keeps its own items in the shared collection.
 	other := opts
 	other.Keyring.ServiceName = "other"
@@ -112,7 +96,7 @@ func secretServiceChecks(ctx context.Context, t *testing.T) {
 	newColl.Keyring.SecretServiceCollection = "awskeep-test"
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	err = Store(sctx, "okta", "pw-secret-never-shown", newColl)
+	err := Store(sctx, "okta", "pw-secret-never-shown", newColl)
 	if err == nil {
 		t.Fatal("Store() into a new collection without a prompter succeeded")
 	}
