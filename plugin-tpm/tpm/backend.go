@@ -66,7 +66,7 @@ func New(optFns ...func(*Options)) *Backend {
 func (b *Backend) Info(ctx context.Context) (plugins.Info, error) {
 	return plugins.Info{
 		Name:            "tpm",
-		Version:         Version,
+		Version:         plugins.BuildVersion(Version),
 		ProtocolVersion: plugins.ProtocolVersion,
 		Schemes:         []string{"tpm"},
 		Capabilities:    []string{plugins.CapabilityNonExtractable, plugins.CapabilityPIN, plugins.CapabilityListKeys},
