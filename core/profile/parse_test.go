@@ -441,9 +441,9 @@ func TestShellSplit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, ok := shellSplit(tt.in)
+			got, ok := ShellSplit(tt.in)
 			if ok != tt.ok || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("shellSplit = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
+				t.Errorf("ShellSplit = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
 			}
 		})
 	}

@@ -24,20 +24,22 @@ func prefixedName(section, word string) (string, bool) {
 	if !strings.Contains(section, word) {
 		return "", false // the common case, without allocating
 	}
-	parts, ok := shellSplit(section)
+	parts, ok := ShellSplit(section)
 	if !ok || len(parts) != 2 || parts[0] != word || parts[1] == "" {
 		return "", false
 	}
 	return parts[1], true
 }
 
-// shellSplit splits s into words the way Python's shlex.split does in its
-// default POSIX mode: words are separated by spaces, tabs and newlines;
-// single quotes keep everything; double quotes keep everything but \" and \\;
-// a backslash outside quotes escapes the next character. ok is false where
-// shlex raises ValueError (an unclosed quote, a trailing backslash), which
-// botocore treats as "not a profile".
-func shellSplit(s string) (words []string, ok bool) {
+// ShellSplit splits s into words the way Python's shlex.split does in its
+// default POSIX mode, which is how botocore splits section names and, on
+// POSIX systems, a credential_process line (compat_shell_split; awskeep
+// migrate reads the old tools' lines with it): words are separated by spaces,
+// tabs and newlines; single quotes keep everything; double quotes keep
+// everything but \" and \\; a backslash outside quotes escapes the next
+// character. ok is false where shlex raises ValueError (an unclosed quote, a
+// trailing backslash), which botocore treats as "not a profile".
+func ShellSplit(s string) (words []string, ok bool) {
 	var cur strings.Builder
 	inWord := false
 	var quote byte
