@@ -84,6 +84,9 @@ func Parse(line string) (*Command, error) {
 	}
 	tool := path.Base(words[0])
 	known, ok := toolFlags[tool]
+	if !ok && tool == "awskeep" {
+		return nil, fmt.Errorf("%w: it already runs awskeep", ErrNotTool)
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w: it runs %q", ErrNotTool, printable(tool))
 	}
@@ -177,7 +180,7 @@ func Map(c *Command, o Options) (*Migration, error) {
 	}
 	if m.PIN != "" {
 		if o.PINFile == "" {
-			return nil, fmt.Errorf("%w (%s): it must not stay in the profile, so say which new file gets it", ErrNeedPINFile, pinWhere(c.Tool))
+			return nil, fmt.Errorf("%w (%s), which must not stay in the profile", ErrNeedPINFile, pinWhere(c.Tool))
 		}
 		key.Query = append(key.Query, keyuri.Attr{Name: keyuri.PINSource, Value: "file:" + o.PINFile})
 	}

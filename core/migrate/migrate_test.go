@@ -127,7 +127,8 @@ func TestRefuses(t *testing.T) {
 		want       error
 		says       string
 	}{
-		{"another program", "awskeep credential-process --profile p", false, ErrNotTool, `"awskeep"`},
+		{"already awskeep", "awskeep credential-process --profile p", false, ErrNotTool, "already runs awskeep"},
+		{"another program", "/usr/bin/aws-vault exec p --json", false, ErrNotTool, `"aws-vault"`},
 		{"empty", "  ", false, ErrNotTool, "empty"},
 		{"unclosed quote", `aws-pkcs-process-credential --pkcs-uri="pkcs11:`, false, ErrNotTool, "unclosed"},
 		{"unknown flag", "aws-pkcs-process-credential --pkcs-uri=pkcs11:object=x --frobnicate=secretvalue" + akid, false, ErrUnknownFlag, "--frobnicate"},
