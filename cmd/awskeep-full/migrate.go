@@ -105,6 +105,12 @@ func runMigrate(ctx context.Context, e *env, in *migrateInput) error {
 	if in.dryRun {
 		return printSection(e, in.profile, m.Settings)
 	}
+	if m.Tool == migrate.TPM {
+		// import writes the key file there; the directory is awskeep's own, private.
+		if err := os.MkdirAll(o.KeyDir, 0o700); err != nil {
+			return fail(fmt.Errorf("key file directory: %w", err))
+		}
+	}
 	if m.PIN != "" {
 		if err := writePINFile(ctx, o.PINFile, m); err != nil {
 			return fail(err)

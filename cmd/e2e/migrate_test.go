@@ -150,3 +150,51 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("credential-process gave %s, want temporary credentials of the role", c)
 	}
 }
+
+// TestMigrateTPM moves a profile from aws-tpm-process-credential: the key password leaves
+// the line (--keyPass) for the pin file, the simulator's host:port becomes device=tcp://,
+// --pcrs 23 becomes pcrs=sha256:23, --timeout 20 goes on the credential-process line, and the
+// new key is a TSS2 PEM key file under $XDG_CONFIG_HOME/awskeep, which import creates on
+// swtpm; credential-process then assumes the role on moto.
+func TestMigrateTPM(t *testing.T) {
+	tu := newTPMUser(t)
+	line := "credential_process = aws-tpm-process-credential --tpm-path=" + strings.TrimPrefix(tu.sw.Device, "tcp://") +
+		" --persistentHandle=0x81008003 --aws-arn=" + world.roleARN + " --assumeRole=true --aws-region=us-east-1" +
+		" --aws-session-name=tpm-migrated --aws-access-key-id=" + world.alice.AccessKeyID +
+		" --duration=3600 --pcrs=23 --keyPass=" + tpmPassword + " --timeout=20 --useEKParent\n"
+	tu.writeConfig(t, "[profile laptop]\n"+line+"services = moto\n", motoServices("moto", world.server.URL))
+	pinFile := filepath.Join(tu.home, "laptop.pw")
+	r := tu.run("", nil, "migrate", "--profile", "laptop", "--pin-file", pinFile)
+	mustSucceed(t, r, "migrate")
+	keyFile := filepath.Join(tu.home, ".config", "awskeep", "laptop.tss2.pem")
+	wantKey := "tpm:file=" + keyFile + "?device=" + tu.sw.Device + "&pcrs=sha256:23&pin-source=file:" + pinFile
+	data, err := os.ReadFile(tu.configPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"credential_process = awskeep credential-process --profile laptop --timeout 20s\n",
+		"awskeep_key = " + wantKey + "\n",
+		"awskeep_role_arn = " + world.roleARN + "\n",
+		"role_session_name = tpm-migrated\n",
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Fatalf("the profile has no line %q:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data), tpmPassword) {
+		t.Fatal("the config file still holds the key password")
+	}
+	if got, _ := os.ReadFile(pinFile); string(got) != tpmPassword+"\n" {
+		t.Fatal("the pin file does not hold the key password")
+	}
+	mustSucceed(t, tu.run(world.alice.SecretAccessKey+"\n", nil, "import", "--key", wantKey), "import --key NEW-URI")
+	if _, err := os.Stat(keyFile); err != nil {
+		t.Fatalf("import wrote no key file: %v", err)
+	}
+	r = tu.run("", nil, "credential-process", "--profile", "laptop")
+	mustSucceed(t, r, "credential-process --profile laptop")
+	if _, err := parseCredentials(r.stdout); err != nil {
+		t.Fatalf("credential-process output: %v", err)
+	}
+}
