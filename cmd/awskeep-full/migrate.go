@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +47,7 @@ $XDG_CONFIG_HOME/awskeep/NAME.tss2.pem for a TPM. A PIN or key password on the o
 writes it to a new file, mode 0600, and the URI gets pin-source=file:PATH; without
 --pin-file such a line is refused. The PIN is never printed.
 
---dry-run prints the settings the profile would get and changes nothing. Otherwise prints
+--dry-run prints the profile's section as it would be and changes nothing. Otherwise prints
 one line, and on standard error the next step: import the secret with awskeep import
 --key URI.`,
 		Args: noArgs,
@@ -59,7 +58,7 @@ one line, and on standard error the next step: import the secret with awskeep im
 	fs := cmd.Flags()
 	fs.StringVar(&in.profile, "profile", "", "the profile of $AWS_CONFIG_FILE whose credential_process to rewrite")
 	fs.StringVar(&in.pinFile, "pin-file", "", "new file (mode 0600) for the PIN or key password found on the old line")
-	fs.BoolVar(&in.dryRun, "dry-run", false, "print the new settings and change nothing")
+	fs.BoolVar(&in.dryRun, "dry-run", false, "print the profile's new section and change nothing")
 	return cmd
 }
 
@@ -103,7 +102,16 @@ func runMigrate(ctx context.Context, e *env, in *migrateInput) error {
 		return fail(err)
 	}
 	if in.dryRun {
-		return printSection(e, in.profile, m.Settings)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fail(fmt.Errorf("config file: %w", err))
+		}
+		section, err := credfile.ConfigSection(data, in.profile, m.Settings)
+		if err != nil {
+			return fail(err)
+		}
+		_, err = e.stdout.Write(section)
+		return err
 	}
 	if m.Tool == migrate.TPM {
 		// import writes the key file there; the directory is awskeep's own, private.
@@ -148,21 +156,6 @@ func writePINFile(ctx context.Context, path string, m *migrate.Migration) error 
 		return fmt.Errorf("pin file %s: %w", path, err)
 	}
 	return nil
-}
-
-// printSection prints the settings --dry-run would write, as lines of the profile's section.
-func printSection(e *env, name string, settings []credfile.Setting) error {
-	var b strings.Builder
-	if name == "default" {
-		b.WriteString("[default]\n")
-	} else {
-		fmt.Fprintf(&b, "[profile %s]\n", name)
-	}
-	for _, s := range settings {
-		fmt.Fprintf(&b, "%s = %s\n", s.Key, s.Value)
-	}
-	_, err := fmt.Fprint(e.stdout, b.String())
-	return err
 }
 
 // configDir is $XDG_CONFIG_HOME/awskeep, else ~/.config/awskeep.

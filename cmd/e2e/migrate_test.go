@@ -63,6 +63,7 @@ func TestMigrate(t *testing.T) {
 		mustFailClearly(t, r, "pin-value", "--pin-file PATH")
 		unchanged(t, config)
 	})
+	var dry string // what --dry-run printed: the section the real run writes
 	t.Run("dry run", func(t *testing.T) {
 		config := before + prod("") + after
 		u.writeConfig(t, config)
@@ -75,6 +76,7 @@ func TestMigrate(t *testing.T) {
 			}
 		}
 		unchanged(t, config)
+		dry = r.stdout
 	})
 
 	// The migration itself.
@@ -118,6 +120,9 @@ func TestMigrate(t *testing.T) {
 		"duration_seconds = 3600\n"
 	if section != wantSection {
 		t.Fatalf("[profile prod] is\n%s\nwant\n%s", section, wantSection)
+	}
+	if dry != strings.TrimRight(section, "\n")+"\n" {
+		t.Fatalf("--dry-run printed\n%s\nthe run wrote\n%s", dry, section)
 	}
 	if want := "awskeep import --key '" + wantKey + "'"; !strings.Contains(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("stderr does not say the next step (%s) in one line:\n%s", want, r.stderr)

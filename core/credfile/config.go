@@ -45,18 +45,9 @@ func UpdateConfig(path, profile string, settings []Setting, optFns ...func(*Opti
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = DefaultLockTimeout
 	}
-	if err := CheckName(profile); err != nil {
+	entries, err := configEntries(profile, settings)
+	if err != nil {
 		return err
-	}
-	entries := make([]entry, 0, len(settings))
-	for _, s := range settings {
-		if !settingKey(s.Key) {
-			return fmt.Errorf("%w: setting name %q: use lower-case letters, digits and _", ErrInvalidName, s.Key)
-		}
-		if !plainValue(s.Value) {
-			return fmt.Errorf("config file: the value of %s holds a line break, a control character or surrounding blanks", s.Key)
-		}
-		entries = append(entries, entry{s.Key, s.Value})
 	}
 	if path == "" {
 		return errors.New("config file: no path given")
@@ -97,6 +88,53 @@ func UpdateConfig(path, profile string, settings []Setting, optFns ...func(*Opti
 		return nil
 	}
 	return writeAtomic(dir, target, out, perm)
+}
+
+// ConfigSection returns profile's section as UpdateConfig would leave it in a config file
+// that holds data, from its header line to the last line before the next section (trailing
+// blank lines left out), without writing anything: what `awskeep migrate --dry-run` prints.
+// Errors are UpdateConfig's, without a path in a SyntaxError.
+func ConfigSection(data []byte, profile string, settings []Setting) ([]byte, error) {
+	entries, err := configEntries(profile, settings)
+	if err != nil {
+		return nil, err
+	}
+	section, err := profileSection(splitLines(data), profile)
+	if err != nil {
+		return nil, err
+	}
+	out, err := edit(data, section, entries)
+	if err != nil {
+		return nil, err
+	}
+	ls := splitLines(out)
+	sp, ok, serr := findSection(ls, section)
+	if serr != nil {
+		return nil, serr
+	}
+	if !ok {
+		return nil, fmt.Errorf("config file has no [%s] section: %w", section, ErrNoSection)
+	}
+	text := bytes.TrimRight(join(ls[sp.header:sp.end]), " \t\r\n")
+	return append(text, '\n'), nil
+}
+
+// configEntries checks profile's name and settings as UpdateConfig takes them.
+func configEntries(profile string, settings []Setting) ([]entry, error) {
+	if err := CheckName(profile); err != nil {
+		return nil, err
+	}
+	entries := make([]entry, 0, len(settings))
+	for _, s := range settings {
+		if !settingKey(s.Key) {
+			return nil, fmt.Errorf("%w: setting name %q: use lower-case letters, digits and _", ErrInvalidName, s.Key)
+		}
+		if !plainValue(s.Value) {
+			return nil, fmt.Errorf("config file: the value of %s holds a line break, a control character or surrounding blanks", s.Key)
+		}
+		entries = append(entries, entry{s.Key, s.Value})
+	}
+	return entries, nil
 }
 
 // settingKey: a config setting's name as awskeep writes it.

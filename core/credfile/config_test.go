@@ -143,3 +143,28 @@ func FuzzUpdateConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestConfigSection(t *testing.T) {
+	in := "# top\n[default]\nregion = x\n\n[profile prod]\n# c\nawskeep_key = old\nregion = y\n\n[profile other]\nk = v\n"
+	settings := []Setting{{"awskeep_key", "new"}, {"role_session_name", "s"}}
+	got, err := ConfigSection([]byte(in), "prod", settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[profile prod]\n# c\nawskeep_key = new\nregion = y\nrole_session_name = s\n"; string(got) != want {
+		t.Fatalf("section =\n%q\nwant\n%q", got, want)
+	}
+	got, err = ConfigSection([]byte(in), "other", settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[profile other]\nk = v\nawskeep_key = new\nrole_session_name = s\n"; string(got) != want {
+		t.Fatalf("last section =\n%q\nwant\n%q", got, want)
+	}
+	if _, err := ConfigSection([]byte(in), "nope", settings); !errors.Is(err, ErrNoSection) {
+		t.Fatalf("missing profile: err = %v, want ErrNoSection", err)
+	}
+	if _, err := ConfigSection([]byte(in), "prod", []Setting{{"Bad", "x"}}); !errors.Is(err, ErrInvalidName) {
+		t.Fatalf("bad key: err = %v, want ErrInvalidName", err)
+	}
+}
