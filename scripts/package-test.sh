@@ -24,7 +24,7 @@ export PATH="/usr/local/go/bin:$PWD/.tools/bin:$PATH"
 dist=$(realpath -m "${1:-dist}")
 die() { echo "package-test: FAIL: $*" >&2; exit 1; }
 ok() { echo "package-test: ok: $*"; }
-for tool in dpkg lintian softhsm2-util runuser useradd curl; do
+for tool in dpkg lintian rpm softhsm2-util runuser useradd curl; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run make deps"
 done
 [[ $(id -u) == 0 ]] || die "run as root: it creates a throwaway user to test the post-install pin"
@@ -42,6 +42,15 @@ echo "$lintian_out" | sed 's/^/lintian: /'
 if grep -q '^E: ' <<<"$lintian_out"; then die "lintian reports errors (above)"; fi
 ok "lintian: no errors on $(ls "$dist"/*.deb | wc -l) debs"
 
+# The rpms hold the same plugins, root-owned and 0755, and the same post-install script.
+for p in pkcs11 tpm yubihsm vault tink; do
+	rpm_file=$(ls "$dist"/awskeep-plugin-"$p"-*.x86_64.rpm) || die "no x86_64 rpm of the $p plugin"
+	line=$(rpm -qlvp "$rpm_file" 2>/dev/null | grep " /usr/lib/awskeep/plugins/awskeep-plugin-$p$") || die "$rpm_file lacks its plugin"
+	[[ $line == "-rwxr-xr-x "*" root "*" root "* ]] || die "$rpm_file: $line, want -rwxr-xr-x root root"
+	rpm -qp --scripts "$rpm_file" 2>/dev/null | grep -q AWSKEEP_PIN_USERS || die "$rpm_file has no post-install pin script"
+done
+ok "rpms: plugins root:root 0755, post-install script present"
+
 # The throwaway world: a root for dpkg, its database, a user, a token, moto.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/awskeep-package-test.XXXXXX")
 chmod 755 "$tmp" # the test user reads the installed programs
@@ -53,7 +62,9 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$root/etc/default" "$admin/updates" "$admin/info" "$home"
-touch "$admin/status"
+# The one dependency outside awskeep, the pkcs11 plugin's libc6, is this system's: the
+# installed plugin runs with it. Its status entry tells the throwaway database so.
+dpkg-query --status libc6 >"$admin/status" || die "dpkg-query --status libc6 failed"
 useradd --home-dir "$home" --no-create-home --shell /usr/sbin/nologin --no-user-group --gid nogroup "$user"
 chown "$user" "$home"
 chmod 700 "$home"
@@ -65,7 +76,7 @@ dpkg_t() { dpkg --force-not-root --force-script-chrootless --instdir="$root" --a
 printf 'AWSKEEP_PIN_USERS="%s"\n' "$user" >"$root/etc/default/awskeep"
 dpkg_t --force-confold -i "${debs[@]}" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; die "dpkg -i failed"; }
 grep -i 'pin' "$tmp/install.log" || true
-mapfile -t installed < <(dpkg-query --admindir="$admin" -W -f='${Package} ${Status}\n' | grep ' installed$' | cut -d' ' -f1)
+mapfile -t installed < <(dpkg-query --admindir="$admin" -W -f='${Package} ${Status}\n' | grep '^awskeep.* installed$' | cut -d' ' -f1)
 ((${#installed[@]} == 7)) || die "dpkg lists ${#installed[@]} installed packages, want 7: ${installed[*]}"
 ok "installed ${installed[*]}"
 
@@ -163,6 +174,6 @@ mapfile -t names < <(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done)
 dpkg_t --purge "${names[@]}" >"$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log"; die "dpkg --purge failed"; }
 left=$(cd "$root" && find . -mindepth 1 ! -path ./etc ! -path ./etc/default)
 [[ -z $left ]] || die "left behind in the root after purge: $left"
-[[ -z $(dpkg-query --admindir="$admin" -W -f='${Package}\n' 2>/dev/null) ]] || die "dpkg still lists packages after purge"
+[[ $(dpkg-query --admindir="$admin" -W -f='${Package}\n' 2>/dev/null) == libc6 ]] || die "dpkg still lists awskeep packages after purge"
 ok "dpkg --purge left nothing behind"
 echo "package-test: PASS"

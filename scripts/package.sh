@@ -79,6 +79,7 @@ done
 ls "$dist"/*.deb "$dist"/*.rpm | sed 's|.*/|package: |'
 
 # Checksums of everything in the release, in a stable order.
-(cd "$dist" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum) >"$dist/SHA256SUMS.tmp"
-mv "$dist/SHA256SUMS.tmp" "$dist/SHA256SUMS"
+rm -f "$dist/SHA256SUMS"
+(cd "$dist" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum) >"$STAGE/SHA256SUMS"
+mv "$STAGE/SHA256SUMS" "$dist/SHA256SUMS"
 echo "package: $(wc -l <"$dist/SHA256SUMS") files in $dist/SHA256SUMS"

@@ -29,7 +29,10 @@ for tool in qemu-aarch64 file; do command -v "$tool" >/dev/null || die "$tool is
 other=$(mktemp -d "${TMPDIR:-/tmp}/awskeep-release-test.XXXXXX")
 trap 'rm -rf "$other"' EXIT
 
-# 1. Two builds, byte for byte.
+# 1. Two builds of one commit (HEAD when this starts: others may commit meanwhile), byte
+# for byte.
+RELEASE_COMMIT=$(git rev-parse HEAD)
+export RELEASE_COMMIT
 scripts/release.sh "$dist"
 scripts/release.sh "$other/dist" >/dev/null
 if ! diff -u "$dist/SHA256SUMS" "$other/dist/SHA256SUMS"; then

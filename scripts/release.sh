@@ -9,10 +9,10 @@
 #   dist/*.deb, dist/*.rpm     the packages (scripts/package.sh, nfpm)
 #   dist/SHA256SUMS            sha256 of every file above
 #
-# What is built is the commit HEAD, exported with git archive into a temporary directory:
-# uncommitted changes in the work tree are not in a release. Reproducible: the same commit
-# built with the same Go toolchain gives the same bytes (make release-test builds twice and
-# compares SHA256SUMS). For that: -trimpath (no build directory in the binaries), no VCS
+# What is built is the commit HEAD ($RELEASE_COMMIT if set), exported with git archive
+# into a temporary directory: uncommitted changes in the work tree are not in a release.
+# Reproducible: the same commit built with the same Go toolchain gives the same bytes
+# (make release-test builds twice and compares SHA256SUMS). For that: -trimpath (no build directory in the binaries), no VCS
 # stamp and an empty build id, version, commit and date from git (the date is the commit's,
 # and SOURCE_DATE_EPOCH, the commit time, dates man pages and package contents).
 #
@@ -41,11 +41,11 @@ for tool in cyclonedx-gomod nfpm aarch64-linux-gnu-gcc gcc; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run make deps"
 done
 
-commit=$(git rev-parse HEAD)
-epoch=$(git log -1 --format=%ct HEAD)
+commit=$(git rev-parse --verify "${RELEASE_COMMIT:-HEAD}^{commit}") || die "no commit ${RELEASE_COMMIT:-HEAD}"
+epoch=$(git log -1 --format=%ct "$commit")
 date=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
 if [[ -z ${VERSION:-} ]]; then
-	if tag=$(git describe --tags --exact-match --match 'v[0-9]*' HEAD 2>/dev/null); then
+	if tag=$(git describe --tags --exact-match --match 'v[0-9]*' "$commit" 2>/dev/null); then
 		VERSION=${tag#v}
 	else
 		VERSION=0.0.0-dev.$(date -u -d "@$epoch" +%Y%m%d%H%M%S).g${commit:0:12}
@@ -53,14 +53,14 @@ if [[ -z ${VERSION:-} ]]; then
 fi
 [[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$ ]] || die "VERSION $VERSION is not semantic (X.Y.Z[-pre])"
 export SOURCE_DATE_EPOCH=$epoch VERSION
-if [[ -n $(git status --porcelain --untracked-files=no) ]]; then
+if [[ $commit == $(git rev-parse HEAD) && -n $(git status --porcelain --untracked-files=no) ]]; then
 	echo "release: note: the work tree has uncommitted changes; the release is commit ${commit:0:12} without them"
 fi
 echo "release: awskeep $VERSION (commit $commit, $date) into $dist"
 
 src=$(mktemp -d "${TMPDIR:-/tmp}/awskeep-release.XXXXXX")
 trap 'rm -rf "$src"' EXIT
-git archive --format=tar HEAD | tar -x -C "$src"
+git archive --format=tar "$commit" | tar -x -C "$src"
 rm -rf "$dist"
 mkdir -p "$dist"
 
