@@ -12,9 +12,10 @@
 # What is built is the commit HEAD ($RELEASE_COMMIT if set), exported with git archive
 # into a temporary directory: uncommitted changes in the work tree are not in a release.
 # Reproducible: the same commit built with the same Go toolchain gives the same bytes
-# (make release-test builds twice and compares SHA256SUMS). For that: -trimpath (no build directory in the binaries), no VCS
-# stamp and an empty build id, version, commit and date from git (the date is the commit's,
-# and SOURCE_DATE_EPOCH, the commit time, dates man pages and package contents).
+# (make release-test builds twice and compares SHA256SUMS). For that: -trimpath (no build
+# directory in the binaries), no VCS stamp and an empty build id, version, commit and date
+# from git (the date is the commit's, and SOURCE_DATE_EPOCH, the commit time, dates man
+# pages and package contents).
 #
 # The plugins: pkcs11 is the one that needs C (it dlopens vendor PKCS#11 modules), so it
 # links glibc dynamically, cross-compiled for arm64 with Debian's gcc-aarch64-linux-gnu,
