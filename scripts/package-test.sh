@@ -5,8 +5,9 @@
 #   1. lintian reports no errors on any deb (warnings accepted: docs/install.md says which
 #      and why; lintian's own list is printed);
 #   2. dpkg --instdir/--admindir installs all of them with their maintainer scripts
-#      (--force-script-chrootless: the scripts run on this system with $DPKG_ROOT set),
-#      with the post-install pin switched on for a throwaway user;
+#      (--force-script-chrootless: the scripts run on this system with $DPKG_ROOT set):
+#      first as packaged, when the post-install script must pin nothing, then (after a
+#      purge) with the pin switched on for a throwaway user;
 #   3. the installed awskeep prints the release's version; every binary and plugin is
 #      root-owned and 0755; `plugins list` finds all five packaged plugins, each reporting
 #      the release version; the post-install script pinned them for the user;
@@ -70,9 +71,20 @@ chown "$user" "$home"
 chmod 700 "$home"
 dpkg_t() { dpkg --force-not-root --force-script-chrootless --instdir="$root" --admindir="$admin" --log=/dev/null "$@"; }
 
-# 2. Install, with the post-install pin switched on for the test user. The switch file is
+# 2a. Without the switch (the package's own /etc/default/awskeep: nobody), the post-install
+# script pins nothing.
+dpkg_t -i "${debs[@]}" >"$tmp/install0.log" 2>&1 || { cat "$tmp/install0.log"; die "dpkg -i (no pin switch) failed"; }
+grep -qx 'AWSKEEP_PIN_USERS=""' "$root/etc/default/awskeep" || die "the packaged /etc/default/awskeep does not leave the pin off"
+[[ ! -e $home/.config ]] || die "the post-install script pinned although nobody opted in: $(ls -R "$home/.config")"
+mapfile -t names < <(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done)
+dpkg_t --purge "${names[@]}" >"$tmp/purge0.log" 2>&1 || { cat "$tmp/purge0.log"; die "dpkg --purge failed"; }
+[[ ! -e $root/etc/default/awskeep ]] || die "purge left /etc/default/awskeep"
+ok "without the switch the post-install script pins nothing"
+
+# 2b. Install, with the post-install pin switched on for the test user. The switch file is
 # the package's conffile; writing it first keeps the operator's choice (dpkg asks nothing
 # for a file it has not installed yet: --force-confold keeps it).
+mkdir -p "$root/etc/default"
 printf 'AWSKEEP_PIN_USERS="%s"\n' "$user" >"$root/etc/default/awskeep"
 dpkg_t --force-confold -i "${debs[@]}" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; die "dpkg -i failed"; }
 grep -i 'pin' "$tmp/install.log" || true
@@ -170,7 +182,6 @@ kill "$moto_pid" && wait "$moto_pid" 2>/dev/null || true
 moto_pid=
 
 # 5. Uninstall: nothing left behind but what this script made.
-mapfile -t names < <(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done)
 dpkg_t --purge "${names[@]}" >"$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log"; die "dpkg --purge failed"; }
 left=$(cd "$root" && find . -mindepth 1 ! -path ./etc ! -path ./etc/default)
 [[ -z $left ]] || die "left behind in the root after purge: $left"
