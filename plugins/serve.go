@@ -2,7 +2,9 @@ package plugins
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -34,6 +36,12 @@ func Serve(b Backend, optFns ...func(*ServeOptions)) {
 	// First of all, before the backend or its vendor library holds a PIN or key material:
 	// no core file, and no reading of this process's memory by others.
 	hardenErr := hardenProcess()
+	// Run by hand with --version (as an operator checks an installed plugin): the build,
+	// and nothing else. The host never passes arguments.
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
+		fmt.Println(VersionLine(filepath.Base(os.Args[0])))
+		os.Exit(0)
+	}
 	opts := ServeOptions{ParentCheckInterval: 250 * time.Millisecond}
 	for _, fn := range optFns {
 		fn(&opts)

@@ -1,6 +1,8 @@
 package plugins
 
 import (
+	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strings"
 )
@@ -107,4 +109,17 @@ func BuildVersion(own string) string {
 		b.Version = own + "-devel"
 	}
 	return b.String()
+}
+
+// VersionLine is what every awskeep binary prints for --version: the program's name, the
+// build (CurrentBuild), the plugin protocol it speaks, the Go toolchain and the platform.
+//
+//	awskeep 0.1.0 (commit 0123456789ab, 2026-11-30T15:52:44Z; plugin protocol 1.3, go1.26.8 linux/amd64)
+func VersionLine(program string) string {
+	b := CurrentBuild()
+	platform := fmt.Sprintf("plugin protocol %s, %s %s/%s", ProtocolVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if d := b.Details(); len(d) > 0 {
+		return fmt.Sprintf("%s %s (%s; %s)", program, b.Version, strings.Join(d, ", "), platform)
+	}
+	return fmt.Sprintf("%s %s (%s)", program, b.Version, platform)
 }

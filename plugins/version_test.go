@@ -26,7 +26,7 @@ func TestBuildString(t *testing.T) {
 }
 
 // A test binary is never stamped by the linker: it reports a development build, and
-// BuildVersion marks the backend's own version as one. make release-check tests the
+// BuildVersion marks the backend's own version as one. make release-test tests the
 // stamped binaries (every binary's --version and the plugins' Info through plugins list).
 func TestBuildVersionUnstamped(t *testing.T) {
 	if b := CurrentBuild(); b.Release || b.Version != "devel" {
@@ -34,5 +34,14 @@ func TestBuildVersionUnstamped(t *testing.T) {
 	}
 	if got := BuildVersion("0.1.0"); !strings.HasPrefix(got, "0.1.0-devel") {
 		t.Errorf("BuildVersion(0.1.0) = %q, want 0.1.0-devel...", got)
+	}
+}
+
+// TestVersionLine: every binary's --version names the program, the build and the protocol.
+func TestVersionLine(t *testing.T) {
+	got := VersionLine("awskeep-plugin-x")
+	want := "awskeep-plugin-x " + CurrentBuild().Version + " ("
+	if !strings.HasPrefix(got, want) || !strings.Contains(got, "plugin protocol "+ProtocolVersion+", go") || strings.Contains(got, "\n") {
+		t.Errorf("VersionLine = %q, want one line starting %q and naming protocol %s", got, want, ProtocolVersion)
 	}
 }

@@ -6,7 +6,8 @@
 #   2. every binary for this machine's platform runs: the host's --version says the
 #      release's version and commit, `awskeep plugins list` (the plugins sit next to
 #      awskeep in dist/linux_<arch>/) shows every plugin's Info reporting the release
-#      version, awskeep-keyring and the simulator answer their usage errors;
+#      version, and every other program (awskeep-keyring, the simulator, each plugin run
+#      by hand) answers --version with its own name and the release's version and commit;
 #   3. the linux/arm64 binaries run the same way under qemu-user (Debian's qemu-user,
 #      /usr/aarch64-linux-gnu from the cross toolchain for the pkcs11 plugin's glibc). Where
 #      binfmt_misc is not mounted (containers), the arm64 front cannot exec the full
@@ -63,16 +64,11 @@ check_linux() { # arch runner...
 	else
 		die "linux/$arch awskeep --version failed: $out"
 	fi
-	# The keyring helper and the simulator have no --version; they must run and refuse it
-	# as a usage error, naming themselves.
-	out=$("$@" "$dir/awskeep-keyring" --version 2>&1) && die "linux/$arch awskeep-keyring accepted --version"
-	[[ $out == *awskeep-keyring* ]] || die "linux/$arch awskeep-keyring did not run: $out"
-	out=$("$@" "$dir/awskeep-yubihsm-sim" --version 2>&1) && die "linux/$arch awskeep-yubihsm-sim accepted --version"
-	[[ $out == *version* ]] || die "linux/$arch awskeep-yubihsm-sim did not run: $out"
-	# A plugin run by hand explains that the host starts it, and exits 1.
-	for p in "${plugins[@]}"; do
-		out=$("$@" "$dir/awskeep-plugin-$p" 2>&1) && die "linux/$arch awskeep-plugin-$p run by hand exited 0"
-		[[ $out == *plugin* ]] || die "linux/$arch awskeep-plugin-$p did not run: $out"
+	# Every other program answers --version with its own name and the same build.
+	for name in awskeep-keyring awskeep-yubihsm-sim "${plugins[@]/#/awskeep-plugin-}"; do
+		out=$("$@" "$dir/$name" --version 2>&1) || die "linux/$arch $name --version failed: $out"
+		[[ $out == "$name $version (commit ${commit:0:12}, "* ]] ||
+			die "linux/$arch $name --version says '$out', want '$name $version (commit ${commit:0:12}, ...'"
 	done
 	ok "linux/$arch binaries run${*:+ under $*}; $("$@" "$dir/awskeep-full" --version)"
 }

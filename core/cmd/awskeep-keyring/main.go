@@ -29,6 +29,7 @@ import (
 	"github.com/awskeep/awskeep/core/harden"
 	"github.com/awskeep/awskeep/core/secretsource/keyringstore"
 	"github.com/awskeep/awskeep/core/secretsource/keyringstore/protocol"
+	"github.com/awskeep/awskeep/plugins"
 )
 
 const usage = `usage: awskeep-keyring get NAME    print item NAME of the OS keyring, then a newline
@@ -57,6 +58,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// and out of reach of ptrace by other processes of the user.
 	if err := harden.Process(); err != nil {
 		return fail(protocol.ExitFailure, err)
+	}
+	if len(args) == 1 && args[0] == "--version" {
+		_, _ = fmt.Fprintln(stdout, plugins.VersionLine("awskeep-keyring"))
+		return protocol.ExitOK
 	}
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		_, _ = io.WriteString(stdout, usage)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/awskeep/awskeep/plugin-yubihsm/sim"
 	"github.com/awskeep/awskeep/plugin-yubihsm/yubihsm"
+	"github.com/awskeep/awskeep/plugins"
 )
 
 // passwordEnv names the environment variable that may hold the password.
@@ -50,7 +51,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	passwordFile := fs.String("password-file", "", "file holding the password of authentication key 1 (default: $"+passwordEnv+", else \"password\")")
 	commandAudit := fs.String("command-audit", "", "log these commands from the start: hex command bytes separated by commas, e.g. 53,4e (SIGN_HMAC, GET_OBJECT_INFO)")
 	forceAudit := fs.Bool("force-audit", false, "turn on force audit: logged commands fail with LOG_FULL until the log is read and released")
+	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *version {
+		_, err := fmt.Fprintln(stdout, plugins.VersionLine("awskeep-yubihsm-sim"))
 		return err
 	}
 	audited, err := parseCommandList(*commandAudit)
