@@ -35,32 +35,6 @@ func TestIAMEndpoint(t *testing.T) {
 	}
 }
 
-func TestParseError(t *testing.T) {
-	for _, tc := range []struct{ body, code, message string }{
-		{`<ErrorResponse><Error><Code>LimitExceeded</Code><Message>Cannot exceed quota</Message></Error></ErrorResponse>`, "LimitExceeded", "Cannot exceed quota"},
-		{`<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>`, "AccessDenied", "no"},
-		{`<html>not xml`, "", ""},
-		{``, "", ""},
-	} {
-		if code, msg := parseError([]byte(tc.body)); code != tc.code || msg != tc.message {
-			t.Errorf("parseError(%q) = %q, %q; want %q, %q", tc.body, code, msg, tc.code, tc.message)
-		}
-	}
-}
-
-// FuzzParseError: parseError never panics on whatever an endpoint answers, and what it
-// returns for a document it reads again gives the same result (it is a pure function).
-func FuzzParseError(f *testing.F) {
-	f.Add([]byte(`<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>m</Message></Error></Errors></ErrorResponse>`))
-	f.Add([]byte(`<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		code, msg := parseError(body)
-		if c2, m2 := parseError(body); c2 != code || m2 != msg {
-			t.Fatal("parseError is not deterministic")
-		}
-	})
-}
-
 // TestExplainIAMErrors: IAM's refusals, in the form AWS documents (IAM API Reference,
 // "Common Errors"; the Query protocol's ErrorResponse), and an endpoint nobody answers on,
 // become errors that name the cause, carry a sentinel and say what to do.

@@ -3,9 +3,10 @@ package sts
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"io"
 	"net/http"
+
+	"github.com/awskeep/awskeep/core/internal/awsquery"
 )
 
 // errorCapture remembers the error code and message of a failed STS response. aws-sdk-go-v2
@@ -56,30 +57,7 @@ func (t capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if readErr == nil {
-		c.code, c.message = parseError(body)
+		c.code, c.message = awsquery.ParseError(body)
 	}
 	return resp, nil
-}
-
-// parseError reads an AWS Query error document in either form.
-func parseError(body []byte) (code, message string) {
-	var doc struct {
-		Error  queryError   `xml:"Error"`
-		Errors []queryError `xml:"Errors>Error"`
-	}
-	if xml.Unmarshal(body, &doc) != nil {
-		return "", ""
-	}
-	if doc.Error.Code != "" {
-		return doc.Error.Code, doc.Error.Message
-	}
-	if len(doc.Errors) > 0 {
-		return doc.Errors[0].Code, doc.Errors[0].Message
-	}
-	return "", ""
-}
-
-type queryError struct {
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
 }
