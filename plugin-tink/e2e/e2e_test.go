@@ -92,6 +92,69 @@ func (m *machine) run(bin, stdin string, extraEnv []string, args ...string) resu
 	return r
 }
 
+// createKEK creates a KMS key in moto as u (before authentication is on) and returns the
+// kek= of a tink: URI for it.
+func createKEK(t *testing.T, moto *mototest.Server, u mototest.User) string {
+	t.Helper()
+	created, err := kms.New(kms.Options{
+		Region: mototest.Region, BaseEndpoint: aws.String(moto.URL),
+		Credentials: credentials.NewStaticCredentialsProvider(u.AccessKeyID, u.SecretAccessKey, ""),
+	}).CreateKey(context.Background(), &kms.CreateKeyInput{Description: aws.String("awskeep e2e KEK")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "aws-kms://" + aws.ToString(created.KeyMetadata.Arn)
+}
+
+// newMachine is a machine whose home is home, its plugins in plugins, with kmsUser's key
+// as the [kms] profile of its shared credentials file (the plugin's KMS identity, reaching
+// the plugin only where $AWSKEEP_PLUGIN_ENV names the file) and secrets that must never show.
+func newMachine(t *testing.T, home, plugins string, kmsUser mototest.User, secrets ...string) *machine {
+	t.Helper()
+	credsFile := filepath.Join(home, "aws-credentials")
+	if err := os.WriteFile(credsFile, fmt.Appendf(nil, "[kms]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+		kmsUser.AccessKeyID, kmsUser.SecretAccessKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := &machine{t: t, home: home, secrets: secrets}
+	m.env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
+		"AWSKEEP_PLUGIN_DIR=" + plugins,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + credsFile,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+	return m
+}
+
+// noFileHolds fails t for every file under dir that holds one of forms.
+func noFileHolds(t *testing.T, dir string, forms ...string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, f := range forms {
+			if bytes.Contains(data, []byte(f)) {
+				t.Errorf("%s holds a secret", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustSucceed(t *testing.T, r result, what string) {
 	t.Helper()
 	if r.code != 0 {
@@ -120,13 +183,7 @@ func TestCredentialProcessAndAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, err := kms.New(kms.Options{
-		Region: mototest.Region, BaseEndpoint: aws.String(moto.URL),
-		Credentials: credentials.NewStaticCredentialsProvider(kmsUser.AccessKeyID, kmsUser.SecretAccessKey, ""),
-	}).CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("awskeep e2e KEK")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kek := createKEK(t, moto, kmsUser)
 	if err := moto.EnableAuth(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -139,27 +196,10 @@ func TestCredentialProcessAndAWSCLI(t *testing.T) {
 	keyset := filepath.Join(keys, "prod.keyset.json")
 	// No pin-value=: the tink plugin does not declare plugins.CapabilityPIN, so the host
 	// asks for no PIN (and every command here runs without a terminal, so a prompt would fail).
-	kek := "aws-kms://" + aws.ToString(created.KeyMetadata.Arn)
 	keyURI := fmt.Sprintf("tink:file=%s?kek=%s&kms-endpoint=%s&profile=kms", keyset, kek, moto.URL)
 	// The plugin's KMS credentials: a profile in the shared credentials file, which the host
 	// passes to the plugin only because $AWSKEEP_PLUGIN_ENV names the variable.
-	credsFile := filepath.Join(home, "aws-credentials")
-	if err := os.WriteFile(credsFile, fmt.Appendf(nil, "[kms]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
-		kmsUser.AccessKeyID, kmsUser.SecretAccessKey), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m := &machine{t: t, home: home, secrets: []string{alice.SecretAccessKey}}
-	m.env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
-		"AWSKEEP_PLUGIN_DIR=" + plugins,
-		"AWS_CONFIG_FILE=" + filepath.Join(home, "aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + credsFile,
-		"AWS_EC2_METADATA_DISABLED=true",
-	}
+	m := newMachine(t, home, plugins, kmsUser, alice.SecretAccessKey)
 	pluginEnv := "AWSKEEP_PLUGIN_ENV=AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE AWS_EC2_METADATA_DISABLED"
 
 	t.Run("plugin gets no AWS credentials unless allowed", func(t *testing.T) {
@@ -302,24 +342,6 @@ func TestCredentialProcessAndAWSCLI(t *testing.T) {
 	})
 
 	t.Run("no secret in any file", func(t *testing.T) {
-		forms := []string{alice.SecretAccessKey, base64.StdEncoding.EncodeToString([]byte("AWS4" + alice.SecretAccessKey))}
-		err := filepath.WalkDir(tmp, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			for _, f := range forms {
-				if bytes.Contains(data, []byte(f)) {
-					t.Errorf("%s holds the secret", path)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		noFileHolds(t, tmp, alice.SecretAccessKey, base64.StdEncoding.EncodeToString([]byte("AWS4"+alice.SecretAccessKey)))
 	})
 }

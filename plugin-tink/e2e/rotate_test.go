@@ -11,10 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-
 	"github.com/awskeep/awskeep/core/mototest"
 )
 
@@ -46,13 +42,7 @@ func TestRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, err := kms.New(kms.Options{
-		Region: mototest.Region, BaseEndpoint: aws.String(moto.URL),
-		Credentials: credentials.NewStaticCredentialsProvider(admin.AccessKeyID, admin.SecretAccessKey, ""),
-	}).CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("awskeep rotate KEK")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kek := createKEK(t, moto, admin)
 	if err := moto.EnableAuth(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -63,31 +53,13 @@ func TestRotate(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldKeyset, newKeyset := filepath.Join(keys, "prod.keyset.json"), filepath.Join(keys, "prod-r2.keyset.json")
-	kek := "aws-kms://" + aws.ToString(created.KeyMetadata.Arn)
 	keyURI := func(file string) string {
 		return fmt.Sprintf("tink:file=%s?kek=%s&kms-endpoint=%s&profile=kms", file, kek, moto.URL)
 	}
-	// The plugin reaches KMS as the admin, through a profile of the shared credentials file.
-	credsFile := filepath.Join(home, "aws-credentials")
-	if err := os.WriteFile(credsFile, fmt.Appendf(nil, "[kms]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
-		admin.AccessKeyID, admin.SecretAccessKey), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// The plugin reaches KMS as the admin, through the [kms] profile.
+	m := newMachine(t, home, plugins, admin, alice.SecretAccessKey)
+	m.env = append(m.env, "AWSKEEP_PLUGIN_ENV=AWS_SHARED_CREDENTIALS_FILE AWS_EC2_METADATA_DISABLED")
 	config := filepath.Join(home, "aws-config")
-	m := &machine{t: t, home: home, secrets: []string{alice.SecretAccessKey}}
-	m.env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
-		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
-		"AWSKEEP_PLUGIN_DIR=" + plugins,
-		"AWS_CONFIG_FILE=" + config,
-		"AWS_SHARED_CREDENTIALS_FILE=" + credsFile,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWSKEEP_PLUGIN_ENV=AWS_SHARED_CREDENTIALS_FILE AWS_EC2_METADATA_DISABLED",
-	}
 	mustSucceed(t, m.run(awskeep, alice.SecretAccessKey+"\n", nil, "import", "--key", keyURI(oldKeyset)), "import")
 	profile := fmt.Sprintf("[profile rot]\nregion = us-east-1\nendpoint_url = %s\n"+
 		"awskeep_key = %s\nawskeep_access_key_id = %s\nawskeep_role_arn = %s\nrole_session_name = rotated\n",
@@ -136,20 +108,5 @@ func TestRotate(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, secret) {
 		t.Fatal("rotate's output holds the new secret")
 	}
-	err = filepath.WalkDir(home, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(data), secret) {
-			t.Errorf("%s holds the new secret", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noFileHolds(t, home, secret)
 }

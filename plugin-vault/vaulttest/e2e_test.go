@@ -86,6 +86,25 @@ func (u *e2eUser) mustRun(bin, stdin string, args ...string) string {
 	return out
 }
 
+// buildHost builds the host as it is installed, the front and the full program side by
+// side, into home/bin, and the Vault plugin into home/plugins; it returns the two.
+func buildHost(t *testing.T, home string) (binDir, pluginDir string) {
+	t.Helper()
+	binDir, pluginDir = filepath.Join(home, "bin"), filepath.Join(home, "plugins")
+	for _, d := range []string{binDir, pluginDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := goBuild(filepath.Join(repoRoot, "cmd"), binDir, "./awskeep", "./awskeep-full"); err != nil {
+		t.Fatal(err)
+	}
+	if err := goBuild(filepath.Join(repoRoot, "plugin-vault"), pluginDir, "./cmd/awskeep-plugin-vault"); err != nil {
+		t.Fatal(err)
+	}
+	return binDir, pluginDir
+}
+
 func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
@@ -120,19 +139,7 @@ func TestCredentialProcessAWSCLI(t *testing.T) {
 	}
 
 	home := t.TempDir()
-	binDir, pluginDir := filepath.Join(home, "bin"), filepath.Join(home, "plugins")
-	for _, d := range []string{binDir, pluginDir} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The host as it is installed: the front and the full program side by side.
-	if err := goBuild(filepath.Join(repoRoot, "cmd"), binDir, "./awskeep", "./awskeep-full"); err != nil {
-		t.Fatal(err)
-	}
-	if err := goBuild(filepath.Join(repoRoot, "plugin-vault"), pluginDir, "./cmd/awskeep-plugin-vault"); err != nil {
-		t.Fatal(err)
-	}
+	binDir, pluginDir := buildHost(t, home)
 	adminToken, useToken := v.Token("awskeep-admin"), v.Token("awskeep-use")
 	u := &e2eUser{t: t, home: home, bin: filepath.Join(binDir, "awskeep"), plugins: pluginDir,
 		secrets: []string{alice.SecretAccessKey, adminToken, useToken, v.root}}

@@ -43,18 +43,7 @@ func TestRotate(t *testing.T) {
 	}
 
 	home := t.TempDir()
-	binDir, pluginDir := filepath.Join(home, "bin"), filepath.Join(home, "plugins")
-	for _, d := range []string{binDir, pluginDir} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := goBuild(filepath.Join(repoRoot, "cmd"), binDir, "./awskeep", "./awskeep-full"); err != nil {
-		t.Fatal(err)
-	}
-	if err := goBuild(filepath.Join(repoRoot, "plugin-vault"), pluginDir, "./cmd/awskeep-plugin-vault"); err != nil {
-		t.Fatal(err)
-	}
+	binDir, pluginDir := buildHost(t, home)
 	// Rotation imports a key and deletes one: the profile's token has the admin policy.
 	adminToken := v.Token("awskeep-admin")
 	u := &e2eUser{t: t, home: home, bin: filepath.Join(binDir, "awskeep"), plugins: pluginDir,
