@@ -230,6 +230,31 @@ func SelfKeyPolicy() string {
 		`{"Effect":"Allow","Action":"sts:*","Resource":"*"}]}`
 }
 
+// Rotation is what a rotation test needs in moto: an admin that may do anything (to list
+// and check keys), a user that may rotate its own keys (SelfKeyPolicy), and a role it may
+// assume.
+type Rotation struct {
+	Admin, User User
+	RoleARN     string
+}
+
+// NewRotation creates a Rotation for user name and role roleName, before EnableAuth.
+func (s *Server) NewRotation(ctx context.Context, name, roleName string) (Rotation, error) {
+	var r Rotation
+	var err error
+	if r.Admin, err = s.CreateUser(ctx, "admin", true); err != nil {
+		return r, err
+	}
+	if r.User, err = s.CreateUser(ctx, name, false); err != nil {
+		return r, err
+	}
+	if err = s.PutUserPolicy(ctx, name, "rotation", SelfKeyPolicy()); err != nil {
+		return r, err
+	}
+	r.RoleARN, err = s.CreateRole(ctx, roleName, r.User.ARN)
+	return r, err
+}
+
 // iamAs is iam signed with as's key; the zero User signs with the bootstrap key.
 func (s *Server) iamAs(ctx context.Context, as User, form url.Values, out any) error {
 	if as.AccessKeyID == "" {

@@ -84,3 +84,31 @@ func TestRefusingInactive(t *testing.T) {
 		})
 	}
 }
+
+// TestNewRotation: the user of a Rotation may list and create its own keys once
+// authentication is on, and the admin sees them.
+func TestNewRotation(t *testing.T) {
+	ctx := context.Background()
+	s := mototest.StartRefusingInactive(t)
+	rot, err := s.NewRotation(ctx, "rita", "rotator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnableAuth(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(rot.RoleARN, ":role/rotator") || rot.Admin.AccessKeyID == "" || rot.User.AccessKeyID == "" {
+		t.Fatalf("rotation = %+v", rot)
+	}
+	created, err := s.CreateAccessKey(ctx, rot.User, "rita")
+	if err != nil {
+		t.Fatalf("the user may not create its own key: %v", err)
+	}
+	keys, err := s.ListAccessKeys(ctx, rot.Admin, "rita")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || (keys[0].ID != created.AccessKeyID && keys[1].ID != created.AccessKeyID) {
+		t.Fatalf("the admin sees %+v, want the user's two keys", keys)
+	}
+}

@@ -27,21 +27,11 @@ func TestRotate(t *testing.T) {
 
 	ctx := context.Background()
 	moto := mototest.StartRefusingInactive(t)
-	admin, err := moto.CreateUser(ctx, "admin", true)
+	rot, err := moto.NewRotation(ctx, "alice", "deployer")
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice, err := moto.CreateUser(ctx, "alice", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := moto.PutUserPolicy(ctx, "alice", "rotation", mototest.SelfKeyPolicy()); err != nil {
-		t.Fatal(err)
-	}
-	roleARN, err := moto.CreateRole(ctx, "deployer", alice.ARN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin, alice, roleARN := rot.Admin, rot.User, rot.RoleARN
 	kek := createKEK(t, moto, admin)
 	if err := moto.EnableAuth(ctx); err != nil {
 		t.Fatal(err)

@@ -23,21 +23,11 @@ func TestRotate(t *testing.T) {
 	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	moto := mototest.StartRefusingInactive(t)
-	admin, err := moto.CreateUser(c, "admin", true)
+	rot, err := moto.NewRotation(c, "alice", "deployer")
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice, err := moto.CreateUser(c, "alice", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := moto.PutUserPolicy(c, "alice", "rotation", mototest.SelfKeyPolicy()); err != nil {
-		t.Fatal(err)
-	}
-	roleARN, err := moto.CreateRole(c, "deployer", alice.ARN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin, alice, roleARN := rot.Admin, rot.User, rot.RoleARN
 	if err := moto.EnableAuth(c); err != nil {
 		t.Fatal(err)
 	}
