@@ -1,9 +1,7 @@
 package rotate
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 
 	"github.com/awskeep/awskeep/core/internal/awsquery"
@@ -25,9 +23,6 @@ func withCapture(ctx context.Context) (context.Context, *errorCapture) {
 // capturingTransport peeks at error responses; successful ones pass untouched.
 type capturingTransport struct{ next http.RoundTripper }
 
-// maxErrorBody bounds how much of an error response is read.
-const maxErrorBody = 64 << 10
-
 func (t capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(r)
 	if err != nil || resp.StatusCode < 400 {
@@ -37,11 +32,6 @@ func (t capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if !ok {
 		return resp, nil
 	}
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if readErr == nil {
-		c.code, c.message = awsquery.ParseError(body)
-	}
+	c.code, c.message = awsquery.PeekError(resp)
 	return resp, nil
 }

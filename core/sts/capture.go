@@ -1,9 +1,7 @@
 package sts
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 
 	"github.com/awskeep/awskeep/core/internal/awsquery"
@@ -37,9 +35,6 @@ type capturingTransport struct {
 	next http.RoundTripper
 }
 
-// maxErrorBody bounds how much of an error response is read.
-const maxErrorBody = 64 << 10
-
 func (t capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(r)
 	if err != nil || resp.StatusCode < 300 {
@@ -53,11 +48,6 @@ func (t capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.redirect, c.redirectOf = resp.Header.Get("Location"), resp.StatusCode
 		return resp, nil
 	}
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if readErr == nil {
-		c.code, c.message = awsquery.ParseError(body)
-	}
+	c.code, c.message = awsquery.PeekError(resp)
 	return resp, nil
 }

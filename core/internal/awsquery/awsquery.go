@@ -9,7 +9,28 @@
 // so that their errors name the real cause.
 package awsquery
 
-import "encoding/xml"
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"net/http"
+)
+
+// maxErrorBody bounds how much of an error response PeekError reads.
+const maxErrorBody = 64 << 10
+
+// PeekError reads the code and message of a failed response's error document (up to
+// 64 KiB of its body) and puts the bytes read back, so that the SDK still reads the whole
+// answer itself.
+func PeekError(resp *http.Response) (code, message string) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return "", ""
+	}
+	return ParseError(body)
+}
 
 // queryError is one <Error> of an error document.
 type queryError struct {

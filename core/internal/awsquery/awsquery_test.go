@@ -1,6 +1,8 @@
 package awsquery
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -35,4 +37,16 @@ func FuzzParseError(f *testing.F) {
 			t.Fatalf("code %q is not in the document", code)
 		}
 	})
+}
+
+// TestPeekError: the code is read and the body is still whole for the SDK.
+func TestPeekError(t *testing.T) {
+	doc := `<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>`
+	resp := &http.Response{Body: io.NopCloser(strings.NewReader(doc))}
+	if code, msg := PeekError(resp); code != "AccessDenied" || msg != "no" {
+		t.Errorf("PeekError = %q, %q", code, msg)
+	}
+	if rest, _ := io.ReadAll(resp.Body); string(rest) != doc {
+		t.Errorf("the body left for the SDK is %q", rest)
+	}
 }
