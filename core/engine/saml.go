@@ -30,7 +30,7 @@ func newSAMLSource(s Settings, opts Options) (creds.Provider, error) {
 		URL: s.SAML.URL, ProviderName: s.SAML.Provider, Username: s.SAML.Username,
 		Password: password, MFACode: samlMFACode(s, opts), RoleARN: s.SAML.RoleARN, RoleOrigin: s.Origin("saml-role_arn"),
 		Duration: s.Duration, Prompter: opts.Prompter,
-		Kerberos: spnego.Options{Getenv: opts.Getenv},
+		Kerberos: samlKerberos(s, opts.Getenv),
 		STS: func(o *sts.Options) error {
 			httpClient, err := sts.HTTPClient(s.CABundle)
 			if err != nil {
@@ -117,12 +117,20 @@ func conjurOptions(s Settings, opts Options) (secretsource.ConjurOptions, error)
 func samlCacheKey(s Settings, getenv func(string) string) cache.Key {
 	user := s.SAML.Username
 	if s.SAML.Provider == "kerberos" {
-		user, _ = spnego.Principal(spnego.Options{Getenv: getenv})
+		user, _ = spnego.Principal(samlKerberos(s, getenv))
 	}
 	return cache.Key{
 		KeyURI: "saml+" + s.SAML.Provider + ":" + s.SAML.URL, AccessKeyID: user,
 		RoleARN: s.SAML.RoleARN, Duration: s.Duration, Region: s.Region, Endpoint: s.EndpointURL,
 	}
+}
+
+// samlKerberos are the SPNEGO options of a kerberos profile: the ticket cache kinit wrote
+// ($KRB5CCNAME, krb5.conf), or, when $KRB5_CLIENT_KTNAME names a client keytab (a service
+// account), a login from that keytab as awskeep_saml_username (default: the keytab's only
+// principal). No password is involved either way.
+func samlKerberos(s Settings, getenv func(string) string) spnego.Options {
+	return spnego.Options{Getenv: getenv, Principal: s.SAML.Username}
 }
 
 // samlMFACode answers an IdP's one-time-code challenge: --mfa-code, awskeep_mfa_process,

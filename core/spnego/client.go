@@ -38,7 +38,7 @@ func Client(opts Options) (*http.Client, error) {
 	var l login
 	if opts.Keytab != "" {
 		if l, err = keytabLogin(conf, opts.Keytab, opts.Principal); err != nil {
-			return nil, err
+			return nil, opts.keytabError(err)
 		}
 	} else {
 		l = ccacheLogin(conf, resolveCCache(&opts, conf), opts.Now)

@@ -3,6 +3,7 @@ package spnego
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -82,12 +83,25 @@ func (e *TicketError) Unwrap() []error { return nonNil(e.Kind, e.Err) }
 // KeytabError says why a keytab login cannot start. It wraps ErrKeytab.
 type KeytabError struct {
 	Path      string
-	Principal string
-	Err       error
+	Principal string // as asked for; empty: the keytab's only one
+	// Source is where Path came from: "KRB5_CLIENT_KTNAME", or empty for Options.Keytab.
+	Source string
+	Err    error
 }
 
 func (e *KeytabError) Error() string {
-	return fmt.Sprintf("spnego: keytab %s for %s: %v", e.Path, e.Principal, e.Err)
+	s := "spnego: keytab " + e.Path
+	if e.Source != "" {
+		s += " (from " + e.Source + ")"
+	}
+	if e.Principal != "" {
+		s += " for " + e.Principal
+	}
+	s += fmt.Sprintf(": %v", e.Err)
+	if e.Source == envClientKeytab && errors.Is(e.Err, os.ErrNotExist) {
+		s += ": export the principal's keys there (kadmin: ktadd -k PATH), or unset " + envClientKeytab + " to use the ticket cache from kinit"
+	}
+	return s
 }
 
 // Unwrap returns ErrKeytab and the cause.

@@ -27,7 +27,8 @@ type Options struct {
 	// API: caches cannot be read from Go: Client fails with ErrUnsupportedCCache and a hint.
 	CCache string
 	// Keytab, when set, logs in from this keytab instead of the ticket cache: an AS exchange
-	// with the KDC at Client and again whenever the ticket expires.
+	// with the KDC at Client and again whenever the ticket expires. Default: $KRB5_CLIENT_KTNAME
+	// (MIT's client keytab variable; "FILE:/path" or "/path"), else none: the ticket cache.
 	Keytab string
 	// Principal is the keytab's client principal, "name" or "name@REALM" (default realm:
 	// krb5.conf's default_realm). Default: the keytab's only principal.
@@ -40,10 +41,13 @@ type Options struct {
 	// the requests. When it has no cookie jar the copy gets one, because identity providers
 	// keep the login session in a cookie across redirects.
 	HTTPClient *http.Client
-	// Getenv reads the environment (KRB5_CONFIG, KRB5CCNAME, TMPDIR). Default: os.Getenv.
+	// Getenv reads the environment (KRB5_CONFIG, KRB5CCNAME, KRB5_CLIENT_KTNAME, TMPDIR).
+	// Default: os.Getenv.
 	Getenv func(string) string
 	// Now is the clock that decides whether a ticket has expired. Default: time.Now.
 	Now func() time.Time
+
+	keytabSource string // envClientKeytab when Keytab came from it (setDefaults)
 }
 
 func (o *Options) setDefaults() {
@@ -53,6 +57,23 @@ func (o *Options) setDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Keytab == "" {
+		if o.Keytab = strings.TrimPrefix(o.Getenv(envClientKeytab), "FILE:"); o.Keytab != "" {
+			o.keytabSource = envClientKeytab
+		}
+	}
+}
+
+// envClientKeytab is MIT Kerberos's variable naming the client keytab.
+const envClientKeytab = "KRB5_CLIENT_KTNAME"
+
+// keytabError notes where the keytab's name came from on err, a *KeytabError.
+func (o *Options) keytabError(err error) error {
+	var ke *KeytabError
+	if errors.As(err, &ke) && ke.Source == "" {
+		ke.Source = o.keytabSource
+	}
+	return err
 }
 
 // krb5Conf is a loaded krb5.conf: gokrb5's parse plus the raw text, for relations gokrb5

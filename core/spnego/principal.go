@@ -9,8 +9,17 @@ func Principal(opts Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if opts.Keytab != "" && opts.Principal != "" {
-		return opts.Principal, nil
+	if opts.Keytab != "" {
+		// The keytab's principal (the one asked for, or its only one), read from the file.
+		kt, err := loadKeytab(opts.Keytab)
+		if err != nil {
+			return "", &KeytabError{Path: opts.Keytab, Principal: opts.Principal, Source: opts.keytabSource, Err: err}
+		}
+		name, realm, err := keytabPrincipal(kt, opts.Principal, c.conf.LibDefaults.DefaultRealm)
+		if err != nil {
+			return "", &KeytabError{Path: opts.Keytab, Principal: opts.Principal, Source: opts.keytabSource, Err: err}
+		}
+		return name + "@" + realm, nil
 	}
 	name := resolveCCache(&opts, c)
 	path, err := ccachePath(name)

@@ -328,6 +328,50 @@ func TestKeytabLogin(t *testing.T) {
 	}
 }
 
+// TestClientKeytabFromEnv: $KRB5_CLIENT_KTNAME (MIT's client keytab) is the keytab when
+// Options.Keytab is empty, with or without FILE:, for Client and Principal alike; the ticket
+// cache is not read. A keytab that is not there fails with ErrKeytab naming its path.
+func TestClientKeytabFromEnv(t *testing.T) {
+	k := krbtest.Start(t)
+	k.AddUser(t, "svc-saml", "unused-password-9")
+	kt := k.UserKeytab(t, "svc-saml")
+	p := startIdP(t, k, "HTTP/localhost")
+	noCache := "FILE:" + filepath.Join(t.TempDir(), "krb5cc_none")
+
+	for _, name := range []string{kt, "FILE:" + kt} {
+		for _, principal := range []string{"", "svc-saml", "svc-saml@" + k.Realm} {
+			opts := spnego.Options{Krb5Conf: k.Krb5Conf, Principal: principal,
+				Getenv: env(map[string]string{"KRB5CCNAME": noCache, "KRB5_CLIENT_KTNAME": name})}
+			if got, err := spnego.Principal(opts); err != nil || got != "svc-saml@"+k.Realm {
+				t.Fatalf("KRB5_CLIENT_KTNAME=%s, principal %q: Principal = %q, %v", name, principal, got, err)
+			}
+			c, err := spnego.Client(opts)
+			if err != nil {
+				t.Fatalf("KRB5_CLIENT_KTNAME=%s, principal %q: %v", name, principal, err)
+			}
+			if body, err := get(t, c, p.URL); err != nil || body != "svc-saml@"+k.Realm+" " {
+				t.Fatalf("body %q, %v", body, err)
+			}
+		}
+	}
+
+	missing := filepath.Join(t.TempDir(), "client.keytab")
+	opts := spnego.Options{Krb5Conf: k.Krb5Conf, Getenv: env(map[string]string{"KRB5CCNAME": noCache, "KRB5_CLIENT_KTNAME": missing})}
+	_, err := spnego.Client(opts)
+	if !errors.Is(err, spnego.ErrKeytab) || !strings.Contains(err.Error(), missing+" (from KRB5_CLIENT_KTNAME): ") ||
+		!strings.Contains(err.Error(), "unset KRB5_CLIENT_KTNAME to use the ticket cache from kinit") || strings.Contains(err.Error(), " for :") {
+		t.Fatalf("missing client keytab: %v", err)
+	}
+	if _, err := spnego.Principal(opts); !errors.Is(err, spnego.ErrKeytab) {
+		t.Fatalf("Principal with a missing client keytab: %v", err)
+	}
+	// The principal asked for must be in the keytab.
+	opts = spnego.Options{Krb5Conf: k.Krb5Conf, Principal: "alice", Getenv: env(map[string]string{"KRB5_CLIENT_KTNAME": kt})}
+	if _, err := spnego.Principal(opts); !errors.Is(err, spnego.ErrKeytab) || !strings.Contains(err.Error(), "no key for alice@"+k.Realm) {
+		t.Fatalf("Principal of another user: %v", err)
+	}
+}
+
 func TestKeytabWrongKey(t *testing.T) {
 	t.Parallel()
 	k := krbtest.Start(t)
