@@ -63,10 +63,12 @@ type samlSinks struct {
 	// logins, when set, checks the IdP's side after each step, given how many logins the
 	// steps made so far (Conjur reads, failed logins, KDC tickets).
 	logins func(t *testing.T, n int)
+	// session is the RoleSessionName the IdP gives; default samlUserName.
+	session string
 }
 
 // checkSinks checks that profile gives working credentials of samlRole's session for
-// samlUserName through each sink: the AWS CLI v1 through credential_process (a login),
+// s.session (samlUserName) through each sink: the AWS CLI v1 through credential_process (a login),
 // boto3 through credential_process with an empty cache (a login), credential-process from
 // the cache (no login), export --no-cache (a login) and update into [PROFILE-static] of
 // the credentials file (from the cache), which the AWS CLI then reads alone. Every login
@@ -74,7 +76,11 @@ type samlSinks struct {
 // file in checkSecrets.
 func (su *samlUser) checkSinks(t *testing.T, s samlSinks) {
 	t.Helper()
-	want := assumedRole(roleName(samlRole.RoleARN), samlUserName)
+	session := s.session
+	if session == "" {
+		session = samlUserName
+	}
+	want := assumedRole(roleName(samlRole.RoleARN), session)
 	before := len(su.sts.samlCalls())
 	logins := 0
 	logged := func(t *testing.T, n int) {
