@@ -48,7 +48,8 @@ func classify(err error, service string) *awsError {
 	case errors.Is(err, sigv4.ErrRequestExpired):
 		return &awsError{http.StatusForbidden, pick("RequestTimeTooSkewed", "RequestExpired"), "awskeep proxy: " + msg}
 	case errors.Is(err, sigv4.ErrTrailerNotSupported):
-		return &awsError{http.StatusNotImplemented, "NotImplemented", "awskeep proxy: " + msg}
+		return &awsError{http.StatusNotImplemented, "NotImplemented", "awskeep proxy: " + msg +
+			"; set request_checksum_calculation = when_required (AWS_REQUEST_CHECKSUM_CALCULATION) in the client"}
 	case errors.Is(err, sigv4.ErrChunkTooLarge):
 		return &awsError{http.StatusRequestEntityTooLarge, "EntityTooLarge", "awskeep proxy: " + msg}
 	case errors.Is(err, sigv4.ErrMalformedChunk):

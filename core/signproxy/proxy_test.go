@@ -367,3 +367,34 @@ func TestTargetWithoutUpstream(t *testing.T) {
 		t.Error("a scope without an endpoint was accepted")
 	}
 }
+
+// TestProxyRefusesTrailingChecksums: an S3 upload with trailing checksums (what recent SDKs
+// send over HTTPS), which the proxy does not re-sign, gets 501 with an S3 error body that
+// says what to change, and nothing reaches the upstream.
+func TestProxyRefusesTrailingChecksums(t *testing.T) {
+	p := startProxy(t, newSoftwareDevice(alice.AccessKeyID, alice.SecretAccessKey))
+	for _, payload := range []string{sigv4.StreamingUnsignedPayloadTrailer, sigv4.StreamingPayloadTrailer} {
+		t.Run(payload, func(t *testing.T) {
+			data := "hello"
+			body := fmt.Sprintf("%x\r\n%s\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n", len(data), data)
+			r, _ := http.NewRequest(http.MethodPut, p.url+"/proxy-bucket/trailer.bin", strings.NewReader(body))
+			r.Header.Set("Content-Encoding", "aws-chunked")
+			r.Header.Set("X-Amz-Decoded-Content-Length", fmt.Sprint(len(data)))
+			r.Header.Set("X-Amz-Trailer", "x-amz-checksum-crc32")
+			signS3(t, p, r, payload)
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(string(msg), "<Code>NotImplemented</Code>") ||
+				!strings.Contains(string(msg), "trailing checksums") || !strings.Contains(string(msg), "request_checksum_calculation = when_required") {
+				t.Fatalf("upload with %s: HTTP %d %s, want 501 NotImplemented naming trailing checksums and the client setting", payload, resp.StatusCode, msg)
+			}
+			if n := p.upstream.n.Load(); n != 0 {
+				t.Fatalf("the upstream received %d refused uploads", n)
+			}
+		})
+	}
+}
