@@ -53,8 +53,12 @@ another address needs --allow-remote.`,
 			var up *url.URL
 			if upstream != "" {
 				u, err := url.Parse(upstream)
-				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-					return usagef("--upstream %q: want http(s)://host[:port]", upstream)
+				if err != nil {
+					// url.Parse's error repeats the value, which may hold a password.
+					return usagef("--upstream: not a URL: want http(s)://host[:port]")
+				}
+				if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+					return usagef("--upstream %q: want http(s)://host[:port], without user, path or query", u.Redacted())
 				}
 				up = u
 			}
