@@ -1,10 +1,18 @@
 package samlidp
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -87,6 +95,92 @@ func FuzzFindLoginForm(f *testing.F) {
 		}
 		if u != nil && !slices.Contains(values[u.name], user) {
 			t.Fatalf("username field %q holds %q, not the username", u.name, values[u.name])
+		}
+	})
+}
+
+// oktaFuzzPassword is the password FuzzOktaAnswers logs in with: whatever Okta answers,
+// even a body that repeats it, no error may show it.
+const oktaFuzzPassword = "fuzz-okta-pw-secret"
+
+// FuzzOktaAnswers feeds arbitrary Authentication API answers to the Okta login: status and
+// body of the first answer (POST /api/v1/authn), then one body for every later request
+// (factor verify, push poll, skip, the app page), "ORIGIN" standing for the server's
+// origin so that links can point back at it. The login must end by its context's deadline
+// (no panic, no endless loop), and no error may show the password (in any letter case: Okta
+// codes are upper-cased) or a URL with the session token.
+// Seeds: the f.Add calls (Okta's documented answers; an error summary and a status that
+// repeat the password; the status one showed it, upper-cased, until the code was scrubbed).
+func FuzzOktaAnswers(f *testing.F) {
+	f.Add(uint16(200), []byte(`{"status":"SUCCESS","sessionToken":"sess-TOKEN-1"}`), []byte(`<form method="post"><input name="SAMLResponse" value="PHNhbWw+"></form>`))
+	f.Add(uint16(401), []byte(`{"errorCode":"E0000004","errorSummary":"Authentication failed","errorCauses":[]}`), []byte(``))
+	f.Add(uint16(403), []byte(`{"errorCode":"E0000119","errorSummary":"Your account is locked fuzz-okta-pw-secret"}`), []byte(``))
+	f.Add(uint16(200), []byte(`{"status":"LOCKED_OUT"}`), []byte(``))
+	f.Add(uint16(200), []byte(`{"status":"MFA_REQUIRED","stateToken":"st-1","_embedded":{"factors":[{"id":"t1","factorType":"token:software:totp","provider":"GOOGLE","_links":{"verify":{"href":"ORIGIN/api/v1/authn/factors/t1/verify"}}}]}}`),
+		[]byte(`{"errorCode":"E0000068","errorSummary":"Invalid Passcode/Answer","errorCauses":[{"errorSummary":"Your passcode doesn't match our records. Please try again."}]}`))
+	f.Add(uint16(200), []byte(`{"status":"MFA_REQUIRED","stateToken":"st-1","_embedded":{"factors":[{"id":"p1","factorType":"push","provider":"OKTA","_links":{"verify":{"href":"ORIGIN/api/v1/authn/factors/p1/verify"}}}]}}`),
+		[]byte(`{"status":"MFA_CHALLENGE","stateToken":"st-2","factorResult":"WAITING","_links":{"next":{"name":"poll","href":"ORIGIN/api/v1/authn/factors/p1/verify/poll"}}}`))
+	f.Add(uint16(200), []byte(`{"status":"PASSWORD_WARN","stateToken":"st-1","_links":{"skip":{"href":"ORIGIN/api/v1/authn/skip"}}}`), []byte(`{"status":"PASSWORD_WARN","stateToken":"st-1","_links":{"skip":{"href":"ORIGIN/api/v1/authn/skip"}}}`))
+	f.Add(uint16(200), []byte(`{"status":"fuzz-okta-pw-secret"}`), []byte(``))
+	f.Add(uint16(500), []byte(`not json`), []byte(``))
+
+	var (
+		mu            sync.Mutex
+		status        int
+		first, second []byte
+		calls         int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		code, body := status, first
+		if calls > 0 {
+			code, body = http.StatusOK, second
+		}
+		calls++
+		mu.Unlock()
+		_, _ = io.Copy(io.Discard, r.Body)
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			w.Header().Set("Content-Type", "application/json")
+		} else {
+			w.Header().Set("Content-Type", "text/html")
+		}
+		w.WriteHeader(code)
+		_, _ = w.Write(bytes.ReplaceAll(body, []byte("ORIGIN"), []byte("http://"+r.Host)))
+	}))
+	f.Cleanup(srv.Close)
+	okta := Okta{Notify: func(string) {}, PollInterval: time.Millisecond}
+
+	f.Fuzz(func(t *testing.T, code uint16, a, b []byte) {
+		if code < 200 || code > 599 || code == http.StatusNoContent || code == http.StatusNotModified || (code >= 300 && code < 400) {
+			code = http.StatusOK
+		}
+		mu.Lock()
+		status, first, second, calls = int(code), a, b, 0
+		mu.Unlock()
+		// A push that stays WAITING is polled until ctx ends, as credential_process's
+		// --timeout ends it.
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := okta.Login(ctx, Login{
+			URL:      srv.URL + "/app/amazon_aws/exk1/sso/saml",
+			Username: "alice",
+			Password: func(context.Context) (string, error) { return oktaFuzzPassword, nil },
+			MFACode:  func(context.Context) (string, error) { return "123456", nil },
+		})
+		if took := time.Since(start); took > 3*time.Second {
+			t.Fatalf("the login took %v, given 300ms", took)
+		}
+		if err == nil {
+			return
+		}
+		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err)} {
+			if strings.Contains(text, oktaFuzzPassword) || strings.Contains(strings.ToLower(text), strings.ToLower(oktaFuzzPassword)) {
+				t.Fatalf("the error shows the password: %s", text)
+			}
+			if strings.Contains(text, "sessionToken=") {
+				t.Fatalf("the error shows a URL with the session token: %s", text)
+			}
 		}
 	})
 }

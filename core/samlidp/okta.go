@@ -141,7 +141,7 @@ func (o Okta) login(ctx context.Context, l Login) (string, error) {
 		s.secret(t.StateToken)
 		s.secret(t.SessionToken)
 		if steps > 4 {
-			return "", &AnswerError{IdP: "Okta", Method: "POST", URL: redactURL(authn), Status: http.StatusOK, Code: t.Status,
+			return "", &AnswerError{IdP: "Okta", Method: "POST", URL: redactURL(authn), Status: http.StatusOK, Code: capText(s.scrub(t.Status), 40),
 				Advice: "the login does not end: finish it in a browser at " + origin(base)}
 		}
 		switch t.Status {
@@ -185,7 +185,7 @@ func (o Okta) login(ctx context.Context, l Login) (string, error) {
 			return "", &AccountError{IdP: "Okta", Username: l.Username, Kind: ErrMFARequired,
 				Advice: "it wants a factor enrolled first: sign in once in a browser at " + origin(base) + " and enroll an authenticator app (TOTP)"}
 		default:
-			return "", &AnswerError{IdP: "Okta", Method: "POST", URL: redactURL(authn), Status: http.StatusOK, Code: strings.ToUpper(capText(t.Status, 40)),
+			return "", &AnswerError{IdP: "Okta", Method: "POST", URL: redactURL(authn), Status: http.StatusOK, Code: strings.ToUpper(capText(s.scrub(t.Status), 40)),
 				Advice: "awskeep cannot go on from this transaction status: finish the login in a browser at " + origin(base)}
 		}
 	}
@@ -288,7 +288,7 @@ func (s *session) oktaPush(ctx context.Context, o Okta, l Login, base *url.URL, 
 				Advice: "the Okta Verify push was not answered in time; no new push is sent: run awskeep again and approve it on the phone"}
 		default:
 			return nil, &AnswerError{IdP: "Okta", Method: "POST", URL: redactURL(u), Status: http.StatusOK,
-				Code:   strings.ToUpper(capText("MFA_CHALLENGE "+t.FactorResult, 60)),
+				Code:   strings.ToUpper(capText("MFA_CHALLENGE "+s.scrub(t.FactorResult), 60)),
 				Advice: "awskeep cannot go on from this push result: finish the login in a browser at " + origin(base)}
 		}
 		if t.Links.Next == nil || t.Links.Next.Href == "" {
@@ -399,7 +399,7 @@ func (s *session) oktaCall(ctx context.Context, l Login, u *url.URL, payload any
 			msg += "; " + c.ErrorSummary
 		}
 	}
-	return nil, &AnswerError{IdP: "Okta", Method: "POST", URL: redactURL(p.url), Status: p.status, Code: capText(t.ErrorCode, 20), Message: s.scrub(msg)}
+	return nil, &AnswerError{IdP: "Okta", Method: "POST", URL: redactURL(p.url), Status: p.status, Code: capText(s.scrub(t.ErrorCode), 20), Message: s.scrub(msg)}
 }
 
 // oktaApp gets the AWS app's page with the session token and goes on to the SAMLResponse.
