@@ -309,6 +309,11 @@ func (s *session) oktaPush(ctx context.Context, o Okta, l Login, base *url.URL, 
 		case <-timer.C:
 		}
 		if t, err = s.oktaCall(ctx, l, u, poll{state}); err != nil {
+			if ctx.Err() != nil {
+				// The wait for the push ended during a poll rather than between two:
+				// the same end, the same message.
+				return nil, pushWaitError(ctx, l)
+			}
 			return nil, err
 		}
 	}
