@@ -1,10 +1,17 @@
 package samlsource
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +77,58 @@ func TestRetrieveFormLogin(t *testing.T) {
 	}
 	if left := time.Until(c.Expiration); left > 2*time.Hour+time.Minute {
 		t.Fatalf("credentials live %v: the assertion's SessionDuration (2h) was not applied", left)
+	}
+}
+
+// TestRetrieveDuration: the DurationSeconds sent to STS is the one asked for, capped by the
+// assertion's SessionDuration, and absent when neither sets one. (moto takes the lifetime
+// from the assertion's SessionDuration itself, so only the request shows the cap.)
+func TestRetrieveDuration(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		sent []string
+	)
+	target, _ := url.Parse(moto.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	stsRecorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		if form.Get("Action") == "AssumeRoleWithSAML" {
+			mu.Lock()
+			sent = append(sent, form.Get("DurationSeconds"))
+			mu.Unlock()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(stsRecorder.Close)
+
+	for _, tc := range []struct {
+		name              string
+		asked, assertion  time.Duration
+		wantDurationParam string
+	}{
+		{name: "more than the assertion allows", asked: 4 * time.Hour, assertion: 2 * time.Hour, wantDurationParam: "7200"},
+		{name: "less than the assertion allows", asked: 30 * time.Minute, assertion: 2 * time.Hour, wantDurationParam: "1800"},
+		{name: "none asked: the assertion's", assertion: 90 * time.Minute, wantDurationParam: "5400"},
+		{name: "no SessionDuration", asked: 45 * time.Minute, wantDurationParam: "2700"},
+		{name: "neither", wantDurationParam: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idp := samltest.Start(t, samltest.Options{Users: map[string]string{"alice": password}, SessionDuration: tc.assertion})
+			calls := 0
+			p := newProvider(idp, password, &calls)
+			p.Duration = tc.asked
+			p.STS = func(o *sts.Options) error { o.EndpointURL = stsRecorder.URL; return nil }
+			if _, err := p.Retrieve(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(sent) == 0 || sent[len(sent)-1] != tc.wantDurationParam {
+				t.Fatalf("DurationSeconds sent: %q, want %q last", sent, tc.wantDurationParam)
+			}
+		})
 	}
 }
 
