@@ -461,7 +461,7 @@ func TestSAMLBadInput(t *testing.T) {
 			}},
 		{name: "expired assertion", profile: "expired", wants: []string{"expired"}},
 		{name: "role not in the assertion", profile: "other-role", wants: []string{"role/not-offered", "not in the assertion", samlRole.RoleARN}},
-		{name: "IdP unreachable", profile: "unreachable", wants: []string{"127.0.0.1"}},
+		{name: "IdP unreachable", profile: "unreachable", wants: []string{"127.0.0.1", "check awskeep_saml_url"}},
 		{name: "page without SAMLResponse", profile: "no-response", wants: []string{"SAMLResponse"}},
 		{name: "KDC unreachable", profile: "krb", env: append(gone.Env(), "KRB5CCNAME=FILE:"+goneCC), wants: []string{"KDC"}},
 		{name: "no Kerberos ticket", profile: "krb",

@@ -90,7 +90,7 @@ func TestFormLogin(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
 		u := closedURL(t)
 		_, err := Form{}.Login(ctxT(t), Login{URL: u + "/login?x=secret-query", Username: "alice", Password: never(t, "Password")})
-		wantErr(t, err, creds.ClassIdP, []error{ErrUnreachable}, "cannot reach the IdP at "+u+": ", "connection refused")
+		wantErr(t, err, creds.ClassIdP, []error{ErrUnreachable}, "cannot reach the IdP at "+u+": ", "connection refused", "(check awskeep_saml_url, and the network, VPN or proxy to the IdP)")
 		noSecrets(t, err, "secret-query")
 	})
 	t.Run("password source fails", func(t *testing.T) {

@@ -199,8 +199,13 @@ func (s *session) transportError(ctx context.Context, r request, err error) erro
 		return &requestError{method: r.method, url: redactURL(failing), err: err}
 	}
 	ue2 := &UnreachableError{Origin: origin(failing), Err: err}
-	if isCertificateError(err) {
+	switch {
+	case isCertificateError(err):
 		ue2.Hint = "set ca_bundle in the profile if the IdP's certificate comes from a private CA"
+	case r.via == viaSetting && failing.Host == r.url.Host:
+		ue2.Hint = "check awskeep_saml_url, and the network, VPN or proxy to the IdP"
+	default:
+		ue2.Hint = "check the network, VPN or proxy to it"
 	}
 	return ue2
 }
