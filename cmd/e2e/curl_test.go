@@ -102,6 +102,19 @@ func TestCurl(t *testing.T) {
 		mustFailClearly(t, r, "curl GET "+url+": HTTP 404 NoSuchKey")
 	})
 
+	t.Run("debug log shows no secret", func(t *testing.T) {
+		// u.run checks every output for the PIN and the secrets; at debug level there is
+		// a log to check.
+		r := u.run("", nil, curl("--debug", "-d", stsGetCallerIdentity, "--service", "sts", "--region", "us-east-1", world.server.URL+"/")...)
+		mustSucceed(t, r, "awskeep curl --debug")
+		if !strings.Contains(r.stdout, world.alice.ARN) || !strings.Contains(r.stderr, "level=DEBUG") {
+			t.Fatalf("curl --debug: stdout %q\nstderr %s", r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stderr, "Signature=") {
+			t.Errorf("the debug log shows the request's signature:\n%s", r.stderr)
+		}
+	})
+
 	t.Run("S3 error names its code", func(t *testing.T) {
 		url := world.server.URL + "/" + bucket + "/no-such-object"
 		r := u.run("", nil, curl("--service", "s3", "--region", "us-east-1", url)...)

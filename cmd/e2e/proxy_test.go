@@ -66,7 +66,8 @@ func TestProxyServesAWSCLIAndBoto3(t *testing.T) {
 	u := newUser(t)
 	u.importKey("prod", world.alice.SecretAccessKey)
 	rec := startCallRecorder(t, world.server.URL)
-	p, env := u.startProxy(t, rec.URL)
+	// At debug level, so that the check of its log at the end has a log to check.
+	p, env := u.startProxy(t, rec.URL, "--debug")
 	u.secrets = append(u.secrets, p.vars["AWS_SECRET_ACCESS_KEY"])
 	big, bigSum := randomFile(t, u.home, 20<<20)
 	// botocore adds trailing CRC32 checksums (aws-chunked) only over HTTPS; the proxy
@@ -127,6 +128,20 @@ print(s3.get_object(Bucket="proxy-boto3", Key="small.txt")["Body"].read().decode
 		if r.code == 0 || !strings.Contains(r.stderr, "SignatureDoesNotMatch") {
 			t.Fatalf("a client with the wrong local secret: exit %d, stderr %q; want SignatureDoesNotMatch", r.code, r.stderr)
 		}
+		// boto3 shows the status and the code of the proxy's AWS error body.
+		script := `
+import boto3, botocore.exceptions
+try:
+    boto3.client("sts").get_caller_identity()
+    print("accepted")
+except botocore.exceptions.ClientError as e:
+    print(e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"])
+`
+		r = u.exec(pyenvPython(t), "", wrong, "-c", script)
+		mustSucceed(t, r, "boto3 with the wrong local secret")
+		if got := strings.TrimSpace(r.stdout); got != "403 SignatureDoesNotMatch" {
+			t.Fatalf("boto3 with the wrong local secret got %q, want 403 SignatureDoesNotMatch", got)
+		}
 		if after := len(rec.recorded()); after != before {
 			t.Fatalf("the upstream received %d requests of a client with the wrong secret", after-before)
 		}
@@ -142,5 +157,12 @@ print(s3.get_object(Bucket="proxy-boto3", Key="small.txt")["Body"].read().decode
 		}
 	}
 	p.stop(syscall.SIGTERM)
-	u.checkNoSecrets(p.stderr.String(), u.secrets, "awskeep proxy's stderr")
+	log := p.stderr.String()
+	if !strings.Contains(log, "request forwarded") || !strings.Contains(log, "request refused or failed") {
+		t.Fatalf("awskeep proxy --debug logged no forwarded and refused requests:\n%s", log)
+	}
+	u.checkNoSecrets(log, u.secrets, "awskeep proxy's stderr")
+	if strings.Contains(log, "Signature=") || strings.Contains(log, "X-Amz-Security-Token") {
+		t.Errorf("awskeep proxy's log shows a signature or a token:\n%s", log)
+	}
 }
