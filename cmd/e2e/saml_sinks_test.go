@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/awskeep/awskeep/core/creds"
 	"github.com/awskeep/awskeep/core/krbtest"
@@ -143,4 +144,39 @@ func TestSAMLKerberosKeytab(t *testing.T) {
 	})
 	su.checkExecServe(t, "keytab", env, want, 0) // update left the credentials in the cache
 	su.checkSecrets(t, su.credentialsPath())
+}
+
+// TestSAMLLogsInWhenNeeded: credential-process logs in again only when the cache cannot
+// answer. An IdP whose assertions allow 15 minutes (SessionDuration 900, STS's least) gives
+// credentials that are already too close to expiry for the cache (which keeps those with
+// more than 15 minutes left), so each run logs in; an IdP allowing an hour gives
+// credentials that the next run takes from the cache.
+func TestSAMLLogsInWhenNeeded(t *testing.T) {
+	const idpPassword = "when-needed-Pw-e2e"
+	users := map[string]string{samlUserName: idpPassword}
+	short := samltest.Start(t, samltest.Options{Users: users, SessionDuration: 15 * time.Minute})
+	hour := samltest.Start(t, samltest.Options{Users: users, SessionDuration: time.Hour})
+	su := newSAMLUser(t, idpPassword)
+	pw := su.passwordFile(t, "idp-password", idpPassword)
+	su.writeConfig(t, su.formProfile("short", short, pw), su.formProfile("hour", hour, pw))
+	want := assumedRole(roleName(samlRole.RoleARN), samlUserName)
+
+	for i := 1; i <= 2; i++ {
+		c := su.credentialProcess(t, nil, "short")
+		if got := callerARN(t, c); got != want {
+			t.Fatalf("caller %q, want %q", got, want)
+		}
+		if left := time.Until(c.Expiration); left > 15*time.Minute {
+			t.Fatalf("credentials of a 15-minute assertion live %v", left)
+		}
+		su.sts.checkSAMLCalls(t, i)
+	}
+	for range 2 {
+		c := su.credentialProcess(t, nil, "hour")
+		if got := callerARN(t, c); got != want {
+			t.Fatalf("caller %q, want %q", got, want)
+		}
+		su.sts.checkSAMLCalls(t, 3)
+	}
+	su.checkSecrets(t)
 }
