@@ -61,7 +61,8 @@ func TestDirectSign(t *testing.T) {
 
 	t.Run("apply signs every call with the device and calls no STS", func(t *testing.T) {
 		rec := startCallRecorder(t, world.server.URL)
-		key := open(t, "alice", world.alice.AccessKeyID)
+		// STS of the Key too goes through the recorder: it sees every call to moto.
+		key := open(t, "alice", world.alice.AccessKeyID, func(o *devicesign.Options) { o.Settings.EndpointURL = rec.URL })
 		cfg := aws.Config{BaseEndpoint: aws.String(rec.URL)}
 		key.Apply(&cfg)
 		if arn := useServices(t, cfg, "directsign-apply"); arn != world.alice.ARN {
@@ -88,12 +89,18 @@ func TestDirectSign(t *testing.T) {
 
 	t.Run("apply without the signing-key cache costs one device operation per request", func(t *testing.T) {
 		rec := startCallRecorder(t, world.server.URL)
-		key := open(t, "alice", world.alice.AccessKeyID, func(o *devicesign.Options) { o.NoSigningKeyCache = true })
+		key := open(t, "alice", world.alice.AccessKeyID, func(o *devicesign.Options) {
+			o.NoSigningKeyCache = true
+			o.Settings.EndpointURL = rec.URL
+		})
 		cfg := aws.Config{BaseEndpoint: aws.String(rec.URL)}
 		key.Apply(&cfg)
 		useServices(t, cfg, "directsign-nocache")
 		calls := rec.recorded()
 		checkServiceCalls(t, calls)
+		if n := countActions(calls, isTemporaryCredentialsCall); n != 0 {
+			t.Fatalf("%d STS credential calls with Apply, want none:\n%v", n, calls)
+		}
 		ops := key.DeviceOperations()
 		t.Logf("%d requests, %d device operations", len(calls), ops)
 		if ops != int64(len(calls)) {
