@@ -2,6 +2,7 @@ package krbtest
 
 import (
 	"net/http"
+	"os"
 	"testing"
 
 	"github.com/jcmturner/goidentity/v6"
@@ -39,4 +40,26 @@ func (k *KDC) Protect(t testing.TB, spn string, next func(w http.ResponseWriter,
 		next(w, r, id.UserName()+"@"+id.Domain())
 	})
 	return spnego.SPNEGOKRB5Authenticate(inner, kt, service.DecodePAC(false), service.KeytabPrincipal(spn))
+}
+
+// KeytabKeys returns the key values of the keytab at path, for tests that check no output
+// or file shows them.
+func KeytabKeys(t testing.TB, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("krbtest: %v", err)
+	}
+	kt := keytab.New()
+	if err := kt.Unmarshal(b); err != nil {
+		t.Fatalf("krbtest: keytab %s: %v", path, err)
+	}
+	var keys [][]byte
+	for _, e := range kt.Entries {
+		keys = append(keys, e.Key.KeyValue)
+	}
+	if len(keys) == 0 {
+		t.Fatalf("krbtest: keytab %s holds no key", path)
+	}
+	return keys
 }
