@@ -42,7 +42,7 @@ A source_profile + role_arn profile on top of it lets the CLI chain a role itsel
 			if _, err = e.stdout.Write(out); err != nil {
 				return err
 			}
-			rememberRoute(e, &f, s)
+			rememberAnswer(e, &f, s)
 			if e.routeLock != nil {
 				// The fronts waiting for this answer may read it from the cache now.
 				e.routeLock.Close()
@@ -54,12 +54,13 @@ A source_profile + role_arn profile on top of it lets the CLI chain a role itsel
 	return cmd
 }
 
-// rememberRoute leaves the cache route by which the front (cmd/front; package
-// core/fastpath) answers the same invocation next time without this program: only for an
-// invocation fastpath.Routable accepts, with the cache on, and a cache key that depends on
-// nothing but the settings (a kerberos SAML profile's depends on the ticket cache, which
-// the fingerprint does not cover). A failure costs only speed; it is logged at debug level.
-func rememberRoute(e *env, f *credentialFlags, s engine.Settings) {
+// rememberAnswer leaves the answer file by which the front (cmd/cfront, cmd/awskeep;
+// package core/fastpath) answers the same invocation next time without this program: only
+// for an invocation fastpath.Routable accepts, with the cache on, and a cache key that
+// depends on nothing but the settings (a kerberos SAML profile's depends on the ticket
+// cache, which the inputs do not cover). A failure costs only speed; it is logged at debug
+// level.
+func rememberAnswer(e *env, f *credentialFlags, s engine.Settings) {
 	if f.noCache || !fastpath.Routable(e.args) || (s.Source == engine.SourceSAML && s.SAML.Provider == "kerberos") {
 		return
 	}
@@ -68,7 +69,7 @@ func rememberRoute(e *env, f *credentialFlags, s engine.Settings) {
 		if err != nil {
 			return err
 		}
-		fp, err := fastpath.Fingerprint(e.args, e.lookupEnv, exe)
+		inputs, err := fastpath.Inputs(e.args, e.lookupEnv, exe)
 		if err != nil {
 			return err
 		}
@@ -80,9 +81,9 @@ func rememberRoute(e *env, f *credentialFlags, s engine.Settings) {
 		if err != nil {
 			return err
 		}
-		return c.PutRoute(fp, k)
+		return c.PutAnswer(fastpath.Name(inputs), inputs, k, credproc.Marshal)
 	}()
 	if err != nil {
-		e.logger.Debug("no cache route for the front", "error", err.Error())
+		e.logger.Debug("no cache answer for the front", "error", err.Error())
 	}
 }

@@ -13,11 +13,11 @@ import (
 	"github.com/awskeep/awskeep/core/fastpath"
 )
 
-// TestSettingsReadOnlyFingerprintedVariables keeps the front honest: a route is right only
-// if the fingerprint covers every input of the settings (core/fastpath), so resolving the
+// TestSettingsReadOnlyFingerprintedVariables keeps the front honest: an answer is right only
+// if the inputs cover everything the settings come from (core/fastpath), so resolving the
 // settings of a routable credential-process, and its cache key, may read no environment
-// variable outside fastpath.EnvNames. KRB5CCNAME and KRB5_CONFIG, read for a kerberos SAML
-// profile's key, are allowed because such a profile never gets a route (rememberRoute).
+// variable outside fastpath.EnvNames. KRB5CCNAME, KRB5_CONFIG and KRB5_CLIENT_KTNAME, read
+// for a kerberos SAML profile's key, are allowed because such a profile never gets an answer (rememberAnswer).
 func TestSettingsReadOnlyFingerprintedVariables(t *testing.T) {
 	home := t.TempDir()
 	config := filepath.Join(home, "config")
@@ -37,7 +37,7 @@ func TestSettingsReadOnlyFingerprintedVariables(t *testing.T) {
 	if err := os.WriteFile(config, []byte(strings.Join(all, "\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	allowed := append([]string{"KRB5CCNAME", "KRB5_CONFIG"}, fastpath.EnvNames...)
+	allowed := append([]string{"KRB5CCNAME", "KRB5_CONFIG", "KRB5_CLIENT_KTNAME"}, fastpath.EnvNames...)
 	for name := range profiles {
 		t.Run(name, func(t *testing.T) {
 			var mu sync.Mutex

@@ -5,12 +5,15 @@
 // A cache hit is the common case of credential_process: the AWS CLI and SDKs run it for
 // every command. The full program links the AWS SDK, gRPC, go-plugin and the SAML and
 // Kerberos libraries, whose initialisation costs more than the hit itself; this program
-// links the standard library and awskeep's cache reader only. How the two agree on which
-// cache entry an invocation may use is in package core/fastpath; the entry is read and
-// checked by package core/cache exactly as the full program reads it, and printed by
-// core/credproc as the full program prints it. A front that finds nothing to answer
-// changes nothing: the full program sees the same arguments, environment, terminal and
-// descriptors, under the same process id (execve).
+// links the standard library and awskeep's cache reader only. How the two agree on the
+// answer an invocation may get is in package core/fastpath; the answer file the full
+// program left is read and checked by package core/cache (ReadAnswer). A front that finds
+// nothing to answer changes nothing: the full program sees the same arguments,
+// environment, terminal and descriptors, under the same process id (execve).
+//
+// On Linux the front users run is cmd/cfront, a static C program that does the same
+// (its start costs a fraction of any Go program's); this one is the front elsewhere, and
+// the reference the C front is tested against.
 package main
 
 import (
@@ -21,7 +24,6 @@ import (
 	"syscall"
 
 	"github.com/awskeep/awskeep/core/cache"
-	"github.com/awskeep/awskeep/core/credproc"
 	"github.com/awskeep/awskeep/core/fastpath"
 	"github.com/awskeep/awskeep/core/harden"
 	"github.com/awskeep/awskeep/plugins/trust"
@@ -70,25 +72,26 @@ func answer(args []string, full string, env []string) []string {
 	if err != nil {
 		return env
 	}
-	fp, err := fastpath.Fingerprint(args, os.LookupEnv, full)
+	inputs, err := fastpath.Inputs(args, os.LookupEnv, full)
 	if err != nil {
 		return env
 	}
-	if out, ok := fromCache(c, fp); ok {
+	name := fastpath.Name(inputs)
+	if out, ok := c.ReadAnswer(name, inputs); ok {
 		exitWith(out)
 	}
-	lock, leader, err := fastpath.Turn(c.Dir(), fp)
+	lock, leader, err := fastpath.Turn(c.Dir(), name)
 	switch {
 	case err != nil:
 		return env
 	case leader:
-		kv, err := fastpath.Handoff(lock, fp)
+		kv, err := fastpath.Handoff(lock, name)
 		if err != nil {
 			return env
 		}
 		return append(env, kv)
 	}
-	if out, ok := fromCache(c, fp); ok {
+	if out, ok := c.ReadAnswer(name, inputs); ok {
 		exitWith(out)
 	}
 	return env
@@ -106,24 +109,6 @@ func exitWith(out []byte) {
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, "awskeep: "+msg)
 	os.Exit(1)
-}
-
-// fromCache returns the credential_process answer for fingerprint fp if the cache has a
-// route for it and the entry the route leads to is a hit.
-func fromCache(c *cache.Cache, fp string) ([]byte, bool) {
-	k, ok := c.GetRoute(fp)
-	if !ok {
-		return nil, false
-	}
-	cr, ok := c.Get(k)
-	if !ok {
-		return nil, false
-	}
-	out, err := credproc.Marshal(cr)
-	if err != nil {
-		return nil, false
-	}
-	return out, true
 }
 
 // openFull opens the full program next to this one (symlinks resolved), refusing it, as

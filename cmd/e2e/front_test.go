@@ -55,9 +55,9 @@ func TestFront(t *testing.T) {
 
 	first := u.exec(front, "", nil, args...)
 	mustSucceed(t, first, "the first credential-process")
-	routes, _ := filepath.Glob(filepath.Join(u.cacheDir(), "*.route"))
-	if len(routes) != 1 {
-		t.Fatalf("the full program left %d routes for the front, want 1", len(routes))
+	answers, _ := filepath.Glob(filepath.Join(u.cacheDir(), "*.answer"))
+	if len(answers) != 1 {
+		t.Fatalf("the full program left %d answers for the front, want 1", len(answers))
 	}
 
 	t.Run("a cache hit runs nothing but the front", func(t *testing.T) {
@@ -72,7 +72,7 @@ func TestFront(t *testing.T) {
 		// Anything else goes to the full program, here unable to run: one line.
 		for _, other := range [][]string{
 			append(args, "--no-cache"),
-			{"credential-process", "--profile=prod"}, // other arguments, another fingerprint
+			{"credential-process", "--profile=prod"}, // other arguments, other inputs
 			{"version"},
 		} {
 			r := u.exec(front, "", nil, other...)
@@ -91,7 +91,7 @@ func TestFront(t *testing.T) {
 		}
 	})
 
-	t.Run("a changed profile is not answered from the old route", func(t *testing.T) {
+	t.Run("a changed profile is not answered from the old answer", func(t *testing.T) {
 		u.writeConfig(t, profile("front2"))
 		before := stsCalls(t)
 		r := u.exec(front, "", nil, args...)

@@ -353,17 +353,22 @@ func (c *Cache) Clear() error {
 	return nil
 }
 
-// isCacheFile recognizes the names this package creates: <id>.json, <id>.lock,
-// <fingerprint>.route and .tmp-<id>-<random>.
+// isCacheFile recognizes the names this package and the front create: <id>.json,
+// <id>.lock, <name>.answer, <name>.lock (the front's turn, package fastpath),
+// .tmp-<id>-<random> and .tmp-<name>-<random>.
 func isCacheFile(name string) bool {
 	if rest, ok := strings.CutPrefix(name, ".tmp-"); ok {
 		id, _, ok := strings.Cut(rest, "-")
-		return ok && isID(id)
+		return ok && (isID(id) || isAnswerName(id))
 	}
-	for _, suffix := range []string{".json", ".lock", routeSuffix} {
-		if id, ok := strings.CutSuffix(name, suffix); ok {
-			return isID(id)
-		}
+	if id, ok := strings.CutSuffix(name, ".json"); ok {
+		return isID(id)
+	}
+	if id, ok := strings.CutSuffix(name, ".lock"); ok {
+		return isID(id) || isAnswerName(id)
+	}
+	if id, ok := strings.CutSuffix(name, answerSuffix); ok {
+		return isAnswerName(id)
 	}
 	return false
 }

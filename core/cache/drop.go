@@ -10,7 +10,7 @@ import (
 )
 
 // DropAccessKey removes every entry holding credentials obtained with the long-term access
-// key accessKeyID, and every route leading to such an entry, and returns how many entries
+// key accessKeyID, and every answer rendered from such an entry, and returns how many entries
 // it removed. `awskeep rotate` calls it once the old key is retired: the cached
 // credentials of a deleted or deactivated key would be handed out until they expire
 // (AWS keeps temporary credentials valid after their key is deactivated), and an entry
@@ -31,6 +31,7 @@ func (c *Cache) DropAccessKey(accessKeyID string) (int, error) {
 	}
 	var errs []error
 	dropped := 0
+	droppedIDs := map[string]bool{}
 	remove := func(path string) bool {
 		err := os.Remove(path)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -46,13 +47,18 @@ func (c *Cache) DropAccessKey(accessKeyID string) (int, error) {
 			if k, ok := c.entryKey(path); ok && k.AccessKeyID == accessKeyID {
 				if remove(path) {
 					dropped++
+					droppedIDs[id] = true
 					c.log.Debug("cache: dropped an entry of a retired access key", "entry", path)
 				}
 			}
-			continue
 		}
-		if fp, ok := strings.CutSuffix(name, routeSuffix); ok && isID(fp) {
-			if k, err := c.readRoute(path); err == nil && k.AccessKeyID == accessKeyID {
+	}
+	// Answers hold the credentials of their entry; one whose entry is gone is never printed,
+	// but is removed so that the retired key's credentials leave the disk.
+	for _, e := range ents {
+		if name, ok := strings.CutSuffix(e.Name(), answerSuffix); ok && isAnswerName(name) {
+			path := filepath.Join(c.dir, e.Name())
+			if entry, ok := c.answerEntry(path); ok && droppedIDs[entry] {
 				remove(path)
 			}
 		}
@@ -74,4 +80,14 @@ func (c *Cache) entryKey(path string) (Key, bool) {
 		return Key{}, false
 	}
 	return e.key, true
+}
+
+// answerEntry returns the id of the entry the answer file at path was rendered from.
+func (c *Cache) answerEntry(path string) (string, bool) {
+	data, meta, err := readEntryFile(path, maxAnswerSize)
+	if err != nil || checkAnswerFile(meta, c.uid) != nil {
+		return "", false
+	}
+	h, _, err := parseAnswer(data)
+	return h.entry, err == nil
 }

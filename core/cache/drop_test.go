@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// TestDropAccessKey: entries and routes of the retired key go, those of every other key
+// TestDropAccessKey: entries and answers of the retired key go, those of every other key
 // stay, a corrupt file is left alone, and a second drop finds nothing.
 func TestDropAccessKey(t *testing.T) {
 	c, _ := testCache(t)
@@ -26,11 +26,11 @@ func TestDropAccessKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	oldRoute, otherRoute := strings.Repeat("a", 64), strings.Repeat("b", 64)
-	if err := c.PutRoute(oldRoute, old); err != nil {
+	oldAnswer, otherAnswer := strings.Repeat("a", 16), strings.Repeat("b", 16)
+	if err := c.PutAnswer(oldAnswer, []byte("in"), old, renderJSON); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.PutRoute(otherRoute, other); err != nil {
+	if err := c.PutAnswer(otherAnswer, []byte("in"), other, renderJSON); err != nil {
 		t.Fatal(err)
 	}
 	corrupt := c.entryPath(strings.Repeat("c", 64))
@@ -50,11 +50,11 @@ func TestDropAccessKey(t *testing.T) {
 	if _, ok := c.Get(other); !ok {
 		t.Error("entry of another key was dropped")
 	}
-	if _, ok := c.GetRoute(oldRoute); ok {
-		t.Error("route to the old key survived")
+	if _, err := os.Lstat(c.answerPath(oldAnswer)); err == nil {
+		t.Error("the answer rendered from the old key's entry survived")
 	}
-	if _, ok := c.GetRoute(otherRoute); !ok {
-		t.Error("route to another key was dropped")
+	if _, ok := c.ReadAnswer(otherAnswer, []byte("in")); !ok {
+		t.Error("the answer of another key was dropped")
 	}
 	if _, err := os.Stat(corrupt); err != nil {
 		t.Errorf("a file DropAccessKey cannot read was removed: %v", err)

@@ -12,3 +12,7 @@ const supported = false
 
 func readEntryFile(string, int64) ([]byte, fileMeta, error) { return nil, fileMeta{}, ErrUnsupported }
 func metaOf(fs.FileInfo) (fileMeta, bool)                   { return fileMeta{}, false }
+func idOf(fs.FileInfo) fileID                               { return fileID{} }
+func readEntryFileID(string, int64) ([]byte, fileMeta, fileID, error) {
+	return nil, fileMeta{}, fileID{}, ErrUnsupported
+}

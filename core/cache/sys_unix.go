@@ -4,7 +4,10 @@ package cache
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"syscall"
 )
 
@@ -70,4 +73,42 @@ func metaOf(fi fs.FileInfo) (fileMeta, bool) {
 		return fileMeta{}, false
 	}
 	return fileMeta{regular: fi.Mode().IsRegular(), perm: fi.Mode().Perm(), uid: int(st.Uid), size: fi.Size()}, true
+}
+
+// idOf is the identity of the file fi describes: device, inode, size and modification
+// time, as the C front compares them (see answer.go).
+func idOf(fi fs.FileInfo) fileID {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileID{}
+	}
+	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino), size: fi.Size(), mtimeNS: fi.ModTime().UnixNano()}
+}
+
+// readEntryFileID is readEntryFile that also returns the identity of the file it read.
+func readEntryFileID(path string, max int64) ([]byte, fileMeta, fileID, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fileMeta{}, fileID{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fileMeta{}, fileID{}, err
+	}
+	m, ok := metaOf(fi)
+	if !ok {
+		return nil, fileMeta{}, fileID{}, ErrUnsupported
+	}
+	if !m.regular || m.size > max {
+		return nil, m, fileID{}, fmt.Errorf("not a regular file of at most %d bytes", max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, m, fileID{}, err
+	}
+	if int64(len(data)) != m.size {
+		return nil, m, fileID{}, errors.New("changed while being read")
+	}
+	return data, m, idOf(fi), nil
 }

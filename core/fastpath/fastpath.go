@@ -3,38 +3,38 @@
 //
 // A cache hit of the full program costs its start: the AWS SDK, gRPC, go-plugin, the SAML
 // and Kerberos libraries initialise before main runs, although a hit needs none of them.
-// So `awskeep` is a small front that links the standard library, package cache and this
-// package. For a credential-process invocation it computes the Fingerprint of its inputs,
-// looks up the cache route the full program left for that fingerprint (cache.GetRoute),
-// and prints the entry the route leads to if cache.Get would hit. Anything else (another
-// command, a miss, no route, a log level asking for details) runs the full program,
-// awskeep-full, in its place (execve), with the same arguments and environment.
+// So `awskeep` is a small front: on Linux a static C program (cmd/cfront), elsewhere a Go
+// program that links the standard library, package cache and this package (cmd/awskeep).
+// For a credential-process invocation it serializes the Inputs the full program's
+// settings come from, looks for the answer file the full program left under their Name
+// (cache.PutAnswer), and prints the answer if the file holds exactly these inputs and the
+// cache entry it was rendered from is still in place and fresh (cache.ReadAnswer).
+// Anything else (another command, a miss, no answer, a log level asking for details) runs
+// the full program, awskeep-full, in its place (execve), with the same arguments and
+// environment.
 //
-// The full program, after answering an invocation that Routable accepts, records the
-// route (cache.PutRoute) for the fingerprint this package computes for it. Both sides call
-// Fingerprint, so they cannot disagree on it; what keeps a route correct is that the
-// fingerprint covers every input the full program's settings come from:
+// What keeps an answer correct is that the inputs cover everything the full program's
+// settings come from:
 //
 //   - the arguments;
 //   - the environment variables in EnvNames, set or unset (a test of the full program
 //     checks that its settings read no other variable);
 //   - the path and the bytes of the AWS config file;
 //   - the user id, and the full program's file identity (device, inode, size, time), so
-//     that an upgrade orphans every route.
+//     that an upgrade orphans every answer.
 //
 // Secrets are not inputs: the PIN, IdP passwords and AWS credentials are read only after
-// settings are resolved and never affect the cache key, so they are neither hashed nor
-// needed. The fingerprint names a file and says nothing about its inputs.
+// settings are resolved and never affect the cache key.
 package fastpath
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -60,7 +60,7 @@ var EnvNames = []string{
 // domain separates this hash from any other and versions the encoding.
 const domain = "awskeep route v1\x00"
 
-// maxConfigSize bounds the config file read: a larger one is not fingerprinted and the
+// maxConfigSize bounds the config file read: a larger one is not an input and the
 // invocation takes the full path.
 const maxConfigSize = 1 << 20
 
@@ -82,20 +82,20 @@ func Routable(args []string) bool {
 	return false
 }
 
-// Fingerprint sums the inputs of an invocation (see the package comment): args without
+// Inputs serializes the inputs of an invocation (see the package comment): args without
 // the program name, the variables in EnvNames as lookupEnv finds them, the config file,
-// the user id and the file identity of full, the full program's path. It fails when the
-// config file or the full program cannot be examined; the caller then takes the full path.
-func Fingerprint(args []string, lookupEnv func(string) (string, bool), full string) (string, error) {
-	h := sha256.New()
-	h.Write([]byte(domain))
+// the user id and the file identity of full, the full program's path. The encoding is a
+// domain string, then each field as its length (8 bytes, big-endian) and its bytes; the C
+// front (cmd/cfront) writes the same bytes, which a cgo test compares. Inputs holds no
+// secret. It fails when the config file or the full program cannot be examined; the
+// caller then takes the full path.
+func Inputs(args []string, lookupEnv func(string) (string, bool), full string) ([]byte, error) {
+	b := []byte(domain)
 	field := func(s string) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	field(fmt.Sprint(len(args)))
+	field(strconv.Itoa(len(args)))
 	for _, a := range args {
 		field(a)
 	}
@@ -110,21 +110,37 @@ func Fingerprint(args []string, lookupEnv func(string) (string, bool), full stri
 	getenv := func(name string) string { v, _ := lookupEnv(name); return v }
 	path, err := ConfigPath(getenv)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	data, err := readSmall(path, maxConfigSize)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	field(path)
 	field(string(data))
-	field(fmt.Sprint(os.Getuid()))
+	field(strconv.Itoa(os.Getuid()))
 	id, err := fileIdentity(full)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	field(id)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return b, nil
+}
+
+// Name names the answer file and the turn lock of inputs: 16 lower-case hex digits of
+// their 64-bit FNV-1a hash. It is a file name, not a check: an answer is used only if the
+// inputs stored in it are equal to the invocation's, byte for byte (cache.ReadAnswer), so
+// two inputs with one name only share a file, never an answer. FNV-1a because the C
+// front computes it too, without a cryptographic library.
+func Name(inputs []byte) string {
+	h := fnv.New64a()
+	h.Write(inputs)
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+// IsName reports whether s has the form of a Name.
+func IsName(s string) bool {
+	return len(s) == 16 && strings.Trim(s, "0123456789abcdef") == ""
 }
 
 // ConfigPath is the AWS config file as the AWS SDKs, and so package profile, find it:

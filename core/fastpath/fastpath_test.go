@@ -65,9 +65,9 @@ func (s *setup) lookupEnv(name string) (string, bool) { v, ok := s.env[name]; re
 
 func (s *setup) fingerprint(t *testing.T, args ...string) string {
 	t.Helper()
-	fp, err := Fingerprint(args, s.lookupEnv, s.full)
+	fp, err := nameOf(args, s.lookupEnv, s.full)
 	if err != nil {
-		t.Fatalf("Fingerprint: %v", err)
+		t.Fatalf("Inputs: %v", err)
 	}
 	return fp
 }
@@ -78,8 +78,8 @@ func TestFingerprintCoversEveryInput(t *testing.T) {
 	args := []string{"credential-process", "--profile", "prod"}
 	s := newSetup(t)
 	base := s.fingerprint(t, args...)
-	if len(base) != 64 {
-		t.Fatalf("fingerprint %q is not 64 hex digits", base)
+	if !IsName(base) {
+		t.Fatalf("name %q is not 16 hex digits", base)
 	}
 	if again := s.fingerprint(t, args...); again != base {
 		t.Fatal("the same inputs gave another fingerprint")
@@ -145,21 +145,21 @@ func TestFingerprintFails(t *testing.T) {
 	if err := os.Remove(s.config); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Fingerprint(args, s.lookupEnv, s.full); err == nil {
+	if _, err := nameOf(args, s.lookupEnv, s.full); err == nil {
 		t.Error("no error without a config file")
 	}
 	s = newSetup(t)
-	if _, err := Fingerprint(args, s.lookupEnv, s.full+"-missing"); err == nil {
+	if _, err := nameOf(args, s.lookupEnv, s.full+"-missing"); err == nil {
 		t.Error("no error without the full program")
 	}
 	s = newSetup(t)
 	delete(s.env, "HOME")
-	if _, err := Fingerprint(args, s.lookupEnv, s.full); err == nil {
+	if _, err := nameOf(args, s.lookupEnv, s.full); err == nil {
 		t.Error("no error without HOME or AWS_CONFIG_FILE")
 	}
 	s = newSetup(t)
 	s.env["AWS_CONFIG_FILE"] = filepath.Dir(s.config)
-	if _, err := Fingerprint(args, s.lookupEnv, s.full); err == nil {
+	if _, err := nameOf(args, s.lookupEnv, s.full); err == nil {
 		t.Error("no error for a config path that is a directory")
 	}
 }
@@ -180,4 +180,11 @@ func TestConfigPath(t *testing.T) {
 			t.Errorf("ConfigPath(%v) = %q, %v; want %q", tc.env, got, err, tc.want)
 		}
 	}
+}
+
+// nameOf is the Name of the invocation's Inputs. Names stand for inputs here: a changed
+// input changes the bytes, and so, but for a 2^-64 chance, the name.
+func nameOf(args []string, lookupEnv func(string) (string, bool), full string) (string, error) {
+	in, err := Inputs(args, lookupEnv, full)
+	return Name(in), err
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-const testFP = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+const testFP = "0123456789abcdef"
 
 // TestTurn: the first front leads; a second one waits until the leader's lock is
 // released and is then told to look in the cache, not to lead.
@@ -78,8 +78,8 @@ func TestHandoffAndInherited(t *testing.T) {
 		"",
 		"x:" + testFP,
 		"1:" + testFP, // stdout is never the lock
-		strconv.Itoa(int(lock.Fd())) + ":" + strings.Repeat("f", 64),            // another fingerprint
-		strconv.Itoa(int(lock.Fd())) + ":" + strings.ToUpper(testFP),            // not a fingerprint
+		strconv.Itoa(int(lock.Fd())) + ":" + strings.Repeat("f", 16),            // another name
+		strconv.Itoa(int(lock.Fd())) + ":" + strings.ToUpper(testFP),            // not a name
 		strconv.Itoa(int(other.Fd())) + ":" + testFP,                            // another file
 		strconv.Itoa(int(lock.Fd())) + ":" + testFP + "/../" + testFP + ".lock", // a path
 	} {
