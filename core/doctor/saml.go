@@ -251,7 +251,9 @@ func (s *state) checkKerberos(ctx context.Context) Result {
 	case s.settings.SAML.Provider != "kerberos":
 		return skip("awskeep_saml_provider is %s: no Kerberos", s.settings.SAML.Provider)
 	}
-	opts := spnego.Options{Getenv: s.in.Getenv, Now: s.in.Now}
+	// As the engine logs in: with $KRB5_CLIENT_KTNAME, from that keytab as
+	// awskeep_saml_username; otherwise from the ticket cache.
+	opts := spnego.Options{Getenv: s.in.Getenv, Now: s.in.Now, Principal: s.settings.SAML.Username}
 	principal, err := spnego.Principal(opts)
 	if err != nil {
 		return kerberosFailure(err, "")

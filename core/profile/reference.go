@@ -42,7 +42,7 @@ var Reference = []Doc{
 	{"awskeep_saml_url", "https URL",
 		"The identity provider's URL of the AWS app (the IdP-initiated sign-on URL)."},
 	{"awskeep_saml_username", "user name",
-		"The user who logs in at the identity provider; `kerberos` takes the ticket's."},
+		"The user who logs in at the identity provider; `kerberos` takes the ticket's, or, with `$KRB5_CLIENT_KTNAME`, the keytab's principal it names."},
 	{"awskeep_source", "`device` (default) or `saml`",
 		"Where credentials come from: a device key (`awskeep_key`) and STS, or a SAML login and AssumeRoleWithSAML."},
 }

@@ -51,6 +51,7 @@ var Env = []EnvVar{
 	{"CONJUR_SSL_CERTIFICATE", "Conjur's CA certificate in PEM, when no CA file is given."},
 	{"KRB5_CONFIG", "The krb5.conf of `awskeep_saml_provider = kerberos` (default `/etc/krb5.conf`)."},
 	{"KRB5CCNAME", "The Kerberos ticket cache `kinit` filled, for `kerberos`."},
+	{"KRB5_CLIENT_KTNAME", "A client keytab (MIT's variable) for `kerberos`: when set, awskeep logs in from it as `awskeep_saml_username` (default: its only principal) instead of using the ticket cache."},
 	// The keyring helper, awskeep-keyring.
 	{"AWSKEEP_KEYRING_BACKEND", "`awskeep-keyring`: the keyring backends to try, comma-separated (`secret-service`, `keyctl`, `pass`, `file`), first available wins."},
 	{"AWSKEEP_KEYRING_SERVICE", "`awskeep-keyring`: the service name (keyctl keyring name, Secret Service label prefix)."},
