@@ -661,6 +661,31 @@ static int wait_unlocked(const char *path)
 	return rc;
 }
 
+/* mkdir_all creates dir and its missing parents with mode 0700, as cache.Open does
+ * (os.MkdirAll): the cache directory of a new user, or of a fresh $XDG_CACHE_HOME. */
+static int mkdir_all(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0)
+		return 0;
+	char *p = strdup(dir);
+	if (!p)
+		return -1;
+	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (s)
+			*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		if (!s)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
 /* answer prints the answer for args and exits, if there is one. Otherwise it takes its
  * turn among the fronts of the same inputs: the first runs the full program with the
  * turn's lock (named in $AWSKEEP_ROUTE_LOCK, see fastpath.Handoff), the others wait for
@@ -672,7 +697,8 @@ static void answer(int argc, char **args, int full_fd)
 	if (!dir)
 		return;
 	struct stat st;
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
+	if (mkdir_all(dir) || stat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 077))
 		goto out;
 	struct front_buf inputs = {0}, file = {0};
 	size_t off;
