@@ -111,7 +111,7 @@ another address needs --allow-remote.`,
 			return srv.Shutdown(sctx)
 		},
 	}
-	f.bind(cmd.Flags())
+	f.bindKey(cmd.Flags())
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on (port 0 picks a free one)")
 	cmd.Flags().StringVar(&upstream, "upstream", "", "send every request here (http(s)://host[:port]) instead of the AWS endpoint of its service and region")
 	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow a --listen address other machines can reach")

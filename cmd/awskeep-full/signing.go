@@ -18,12 +18,19 @@ type signFlags struct {
 	noKeyCache bool
 }
 
+// bind binds the flags of curl and presign, which sign for a URL: the key's, and --region.
 func (f *signFlags) bind(fs *pflag.FlagSet) {
+	f.bindKey(fs)
+	fs.StringVar(&f.settings.Region, "region", "", "signing region when the URL does not name one (region; default $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+}
+
+// bindKey binds the flags that choose the key. The proxy binds only these: it signs each
+// request for the region its client signed it for, so a region of its own would do nothing.
+func (f *signFlags) bindKey(fs *pflag.FlagSet) {
 	s := &f.settings
 	fs.StringVar(&f.profile, "profile", "", "read awskeep_key, awskeep_access_key_id and region from [profile NAME] of $AWS_CONFIG_FILE")
 	fs.StringVar(&s.Key, "key", "", "key URI (awskeep_key), e.g. pkcs11:token=aws;object=prod?pin-source=file:/run/awskeep/pin")
 	fs.StringVar(&s.AccessKeyID, "access-key-id", "", "access key ID whose secret the device holds (awskeep_access_key_id)")
-	fs.StringVar(&s.Region, "region", "", "signing region when the URL does not name one (region; default $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
 	fs.BoolVar(&f.noKeyCache, "no-signing-key-cache", false, "ask the device for every signature instead of once per day and scope (audit trails)")
 	f.host.bind(fs)
 }
