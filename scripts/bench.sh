@@ -37,6 +37,7 @@ CredentialProcess/go-hello|Go hello world|CredentialProcess/static-stub
 CredentialProcess/stdlib-json-reader|stdlib JSON reader|CredentialProcess/static-stub
 CredentialProcess/pkcs11-warm-cache-hit|awskeep cache hit (flags)|CredentialProcess/static-stub
 CredentialProcess/pkcs11-warm-cache-hit-profile|awskeep cache hit (--profile)|CredentialProcess/static-stub
+CredentialProcess/pkcs11-warm-cache-hit-profile-go-front|awskeep cache hit (--profile), Go front (other systems than linux)|CredentialProcess/static-stub
 ## Fresh credentials, GetSessionToken, against the STS floor
 CredentialProcess/sts-floor|STS floor: stdlib SigV4 + one POST|CredentialProcess/sts-floor
 CredentialProcess/pkcs11-reinit|PKCS#11 re-initialised per signature (SoftHSM)|CredentialProcess/sts-floor
@@ -72,8 +73,8 @@ printed|exec to the credentials on stdout
 	echo "One run of \`make bench\` (BENCHTIME=$benchtime) on $(nproc) cores, $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3)."
 	echo "$(grep -m1 '^cpu:' "$raw" | sed 's/^cpu: */CPU: /')"
 	echo
-	echo "| benchmark | iterations | mean | p50 | p90 | p99 | throughput |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
+	echo "| benchmark | iterations | mean | p50 | p90 | p99 | throughput | device operations |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	awk '
 	function human(ns) {
 		if (ns >= 1e6) return sprintf("%.1f ms", ns / 1e6)
@@ -82,15 +83,17 @@ printed|exec to the credentials on stdout
 	}
 	/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
-		p50 = "-"; p90 = "-"; p99 = "-"; rps = "-"
+		p50 = "-"; p90 = "-"; p99 = "-"; rps = "-"; ops = "-"
 		for (i = 3; i < NF; i++) {
 			if ($(i+1) == "ns/op") mean = human($i)
 			if ($(i+1) == "p50-ms") p50 = $i " ms"
 			if ($(i+1) == "p90-ms") p90 = $i " ms"
 			if ($(i+1) == "p99-ms") p99 = $i " ms"
 			if ($(i+1) == "req/s") rps = $i " req/s"
+			if ($(i+1) == "device-ops") ops = $i " for the run"
+			if ($(i+1) == "device-ops/req") ops = $i " per request"
 		}
-		printf "| %s | %s | %s | %s | %s | %s | %s |\n", name, $2, mean, p50, p90, p99, rps
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", name, $2, mean, p50, p90, p99, rps, ops
 	}' "$raw"
 	echo
 	echo "Sign: one SigV4 signature of an STS AssumeRole POST. PluginHMAC: one HMAC over an 8-byte date from"
@@ -100,7 +103,8 @@ printed|exec to the credentials on stdout
 	echo "peer-checked unix socket, Info). CredentialProcess: wall time of one \`awskeep credential-process\` against moto on"
 	echo "loopback (cold: --no-cache, so plugin start, device login, HMAC and STS; tink-cold adds one KMS Decrypt,"
 	echo "vault-cold one transit call; AssumeRole unless"
-	echo "session-token; pkcs11-warm-cache-hit-profile: a hit through --profile and ~/.aws/config), next to"
+	echo "session-token; pkcs11-warm-cache-hit-profile: a hit through --profile and ~/.aws/config, answered by the"
+	echo "C front, awskeep on linux; -go-front: the same by the Go front, awskeep elsewhere), next to"
 	echo "reference programs run the same way: a shell stub and a Go hello world that print static JSON, a"
 	echo "stdlib-only program that reads and prints a JSON credential file, the STS floor (stdlib SigV4 and"
 	echo "one POST to the same moto) and a helper that loads, initialises, logs in to and finalises PKCS#11"
