@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 # tests: MIT Kerberos (a throwaway KDC), curl, and the keyrings (secret-service through
 # dbus and gnome-keyring, pass with gnupg, keyctl); for make release and its tests: the
 # arm64 cross compiler of the cgo plugin, qemu-user to run arm64 binaries, file, lintian to
-# check the debs, rpm to read the rpms.
-packages=(gcc protobuf-compiler softhsm2 opensc swtpm swtpm-tools tpm2-tools libssl-dev awscli hyperfine krb5-kdc krb5-admin-server krb5-user curl dbus-daemon dbus-bin gnome-keyring pass gnupg keyutils
-	gcc-aarch64-linux-gnu qemu-user file lintian rpm)
+# check the debs, rpm to read the rpms. The awskeep front on linux is C linked statically
+# (cmd/cfront/front.c): gcc and glibc's libc.a, libc6-dev (gcc only recommends it), and
+# for arm64 libc6-dev-arm64-cross.
+packages=(gcc libc6-dev protobuf-compiler softhsm2 opensc swtpm swtpm-tools tpm2-tools libssl-dev awscli hyperfine krb5-kdc krb5-admin-server krb5-user curl dbus-daemon dbus-bin gnome-keyring pass gnupg keyutils
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user file lintian rpm)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
