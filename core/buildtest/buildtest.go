@@ -2,6 +2,14 @@
 // front and awskeep-full), the keyring helper and plugins, into a directory the test gives,
 // the way the Makefile builds them: in the checkout's workspace (go.work) and pure Go.
 //
+// The front, awskeep, is on linux the C program cmd/cfront/front.c, static against glibc,
+// as make build and make release build it; elsewhere (darwin) the Go package cmd/awskeep.
+// Build gives a test the front it would install: asked for the Go front's package
+// (FrontPackage, or a path naming the checkout's cmd/awskeep), it builds the C front as
+// awskeep instead on linux (BuildCFront). A test that needs the Go front itself asks for
+// it with Options.GoFront; AWSKEEP_TEST_FRONT=go in the environment does so for every
+// build (e.g. to run the e2e tests against the Go front).
+//
 // The end-to-end tests of cmd/e2e, plugin-tink/e2e and plugin-vault/vaulttest use it. The
 // last is a module of its own that runs with GOWORK=off (so that no workspace build
 // resolves Vault's modules) and cannot import cmd/e2e, which is why this package lives in
@@ -15,6 +23,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/awskeep/awskeep/plugins"
+)
+
+const (
+	// FrontPackage is the Go front's package: the awskeep program on every OS but linux.
+	FrontPackage = "github.com/awskeep/awskeep/cmd/awskeep"
+	// CFrontSource is the C front, the awskeep program on linux, relative to the checkout
+	// (the directory of go.work).
+	CFrontSource = "cmd/cfront/front.c"
+	// FrontEnvVar set to "go" makes every Build build the Go front, as Options.GoFront.
+	FrontEnvVar = "AWSKEEP_TEST_FRONT"
 )
 
 // Options modify Build.
@@ -23,7 +47,11 @@ type Options struct {
 	// PKCS#11 plugin). The default builds pure Go (CGO_ENABLED=0): the host never links C.
 	Cgo bool
 	// Flags are further go build flags, e.g. "-trimpath" or "-tags", "awskeep_testhooks".
+	// The C front is built without them.
 	Flags []string
+	// GoFront builds the Go front (FrontPackage) when asked for it, on linux too, where
+	// Build otherwise builds the C front in its place.
+	GoFront bool
 }
 
 // Build builds the main packages pkgs (import paths, or paths relative to dir) in the
@@ -39,7 +67,47 @@ func Build(dir, outDir string, pkgs []string, optFns ...func(*Options)) error {
 	if err != nil {
 		return err
 	}
-	args := append([]string{"build"}, opts.Flags...)
+	cFront := false
+	if runtime.GOOS == "linux" && !opts.GoFront && os.Getenv(FrontEnvVar) != "go" {
+		var goPkgs []string
+		for _, p := range pkgs {
+			if isFront(dir, filepath.Dir(work), p) {
+				cFront = true
+			} else {
+				goPkgs = append(goPkgs, p)
+			}
+		}
+		pkgs = goPkgs
+	}
+	if len(pkgs) > 0 {
+		if err := goBuild(dir, work, outDir, pkgs, opts); err != nil {
+			return err
+		}
+	}
+	if cFront {
+		return BuildCFront(dir, outDir)
+	}
+	return nil
+}
+
+// isFront says whether pkg, an import path or a path relative to dir, is the Go front of
+// the checkout at root.
+func isFront(dir, root, pkg string) bool {
+	if pkg == FrontPackage {
+		return true
+	}
+	if !strings.HasPrefix(pkg, ".") && !filepath.IsAbs(pkg) {
+		return false
+	}
+	if !filepath.IsAbs(pkg) {
+		pkg = filepath.Join(dir, pkg)
+	}
+	abs, err := filepath.Abs(pkg)
+	return err == nil && abs == filepath.Join(root, "cmd", "awskeep")
+}
+
+func goBuild(dir, work, outDir string, pkgs []string, opts Options) error {
+	args := append([]string{"build"}, slices.Clone(opts.Flags)...)
 	args = append(append(args, "-o", outDir+string(filepath.Separator)), pkgs...)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
@@ -56,6 +124,61 @@ func Build(dir, outDir string, pkgs []string, optFns ...func(*Options)) error {
 		}
 	}
 	return nil
+}
+
+// BuildCFront builds the C front of the checkout around dir (CFrontSource) as
+// outDir/awskeep, mode 0755, as make build does on linux:
+//
+//	gcc -std=c11 -O2 -Wall -Wextra -Werror -static -DAWSKEEP_...=... -o outDir/awskeep cmd/cfront/front.c
+//
+// with the version macros of a development build (devDefines: what awskeep-full built
+// here says for --version). It needs gcc and
+// glibc's static library, libc.a (Debian: apt-get install gcc libc6-dev).
+func BuildCFront(dir, outDir string) error {
+	work, err := Workspace(dir)
+	if err != nil {
+		return err
+	}
+	root := filepath.Dir(work)
+	return buildC(root, filepath.Join(root, filepath.FromSlash(CFrontSource)), filepath.Join(outDir, "awskeep"), devDefines())
+}
+
+// buildC compiles the C program src into out, static, run in dir.
+func buildC(dir, src, out string, defines []string) error {
+	const install = "the awskeep front on linux is C, linked statically: apt-get install gcc libc6-dev"
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		return fmt.Errorf("buildtest: no gcc (%v): %s", err, install)
+	}
+	// gcc prints the name back, not a path, for a file it does not find.
+	libc, err := exec.Command(gcc, "-print-file-name=libc.a").Output()
+	if p := strings.TrimSpace(string(libc)); err != nil || !filepath.IsAbs(p) {
+		return fmt.Errorf("buildtest: gcc finds no static libc (libc.a): %s", install)
+	} else if _, err := os.Stat(p); err != nil {
+		return fmt.Errorf("buildtest: static libc: %v: %s", err, install)
+	}
+	args := []string{"-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-static"}
+	args = append(append(args, defines...), "-o", out, src)
+	cmd := exec.Command(gcc, args...)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("buildtest: gcc %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return os.Chmod(out, 0o755)
+}
+
+// devDefines are the C front's version macros for a development build: what
+// plugins.VersionLine prints in the Go programs built beside it, "devel", the plugin
+// protocol, the Go toolchain and the platform. No commit: the go command stamps no VCS
+// information in workspace mode (go.work), which is how awskeep builds.
+func devDefines() []string {
+	str := func(name, v string) string { return "-DAWSKEEP_" + name + "=" + strconv.Quote(v) }
+	goVersion := runtime.Version()
+	if b, err := exec.Command("go", "env", "GOVERSION").Output(); err == nil {
+		goVersion = strings.TrimSpace(string(b))
+	}
+	return []string{str("VERSION", "devel"), str("PROTOCOL", plugins.ProtocolVersion),
+		str("GOVERSION", goVersion), str("PLATFORM", runtime.GOOS+"/"+runtime.GOARCH)}
 }
 
 // Workspace returns the absolute path of the go.work file in dir or the nearest directory

@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,6 +41,99 @@ func TestBuildFails(t *testing.T) {
 	err := buildtest.Build(".", t.TempDir(), []string{"./testdata/nothing"})
 	if err == nil || !strings.Contains(err.Error(), "testdata/nothing") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestBuildC builds a static C program, with the version macros of a development build,
+// and runs it.
+func TestBuildC(t *testing.T) {
+	old := syscall.Umask(0o002)
+	defer syscall.Umask(old)
+	defines := buildtest.DevDefines()
+	out := filepath.Join(t.TempDir(), "awskeep")
+	src, _ := filepath.Abs(filepath.Join("testdata", "cfront", "front.c"))
+	if err := buildtest.BuildC(t.TempDir(), src, out, defines); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Fatalf("%s: %v, %v; want mode 0755", out, fi, err)
+	}
+	got, err := exec.Command(out).Output()
+	want := "hello from buildtest's C: devel none"
+	if err != nil || strings.TrimSpace(string(got)) != want {
+		t.Fatalf("%s: %q, %v; want %q", out, got, err, want)
+	}
+	if f, err := exec.Command("file", "-b", out).Output(); err == nil && !strings.Contains(string(f), "statically linked") {
+		t.Errorf("file says %s, want statically linked", f)
+	}
+	for _, d := range []string{`-DAWSKEEP_PROTOCOL="`, `-DAWSKEEP_GOVERSION="go`, `-DAWSKEEP_PLATFORM="` + runtime.GOOS + "/" + runtime.GOARCH + `"`} {
+		if !slices.ContainsFunc(defines, func(s string) bool { return strings.HasPrefix(s, d) }) {
+			t.Errorf("no %s... in %q", d, defines)
+		}
+	}
+
+	err = buildtest.BuildC(t.TempDir(), filepath.Join(t.TempDir(), "none.c"), out, nil)
+	if err == nil || !strings.Contains(err.Error(), "none.c") {
+		t.Fatalf("building a missing file: err = %v", err)
+	}
+}
+
+// TestBuildCFront builds the host as the e2e tests do: on linux the checkout's C front is
+// awskeep, static, and its --version says what awskeep-full's says, word for word.
+func TestBuildCFront(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the C front is linux's")
+	}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(buildtest.CFrontSource))); err != nil {
+		t.Skipf("no C front yet: %v", err)
+	}
+	t.Setenv(buildtest.FrontEnvVar, "")
+	out := t.TempDir()
+	if err := buildtest.Build(".", out, []string{buildtest.FrontPackage, "github.com/awskeep/awskeep/cmd/awskeep-full"}); err != nil {
+		t.Fatal(err)
+	}
+	front := filepath.Join(out, "awskeep")
+	if f, err := exec.Command("file", "-b", front).Output(); err != nil || !strings.Contains(string(f), "statically linked") {
+		t.Errorf("file %s: %s, %v; want statically linked", front, f, err)
+	}
+	if f, _ := exec.Command("go", "version", front).CombinedOutput(); !strings.Contains(string(f), "not a Go executable") {
+		t.Errorf("go version %s: %s; want a C program, not Go", front, f)
+	}
+	got, err := exec.Command(front, "--version").Output()
+	want, err2 := exec.Command(filepath.Join(out, "awskeep-full"), "--version").Output()
+	if err != nil || err2 != nil || string(got) != string(want) {
+		t.Fatalf("awskeep --version: %q, %v; awskeep-full --version: %q, %v", got, err, want, err2)
+	}
+	t.Logf("awskeep --version: %s", got)
+
+	goOut := t.TempDir()
+	if err := buildtest.Build(".", goOut, []string{buildtest.FrontPackage}, func(o *buildtest.Options) { o.GoFront = true }); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := exec.Command("go", "version", filepath.Join(goOut, "awskeep")).CombinedOutput(); err != nil || strings.Contains(string(f), "not a Go executable") {
+		t.Errorf("with GoFront, go version awskeep: %s, %v; want the Go front", f, err)
+	}
+}
+
+func TestIsFront(t *testing.T) {
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	cmd := filepath.Join(root, "cmd")
+	for _, c := range []struct {
+		dir, pkg string
+		want     bool
+	}{
+		{".", buildtest.FrontPackage, true},
+		{cmd, "./awskeep", true},
+		{filepath.Join(root, "plugin-tink", "e2e"), "../../cmd/awskeep", true},
+		{".", filepath.Join(cmd, "awskeep"), true},
+		{cmd, "./awskeep-full", false},
+		{".", "github.com/awskeep/awskeep/cmd/awskeep-full", false},
+		{root, "./awskeep", false},
+	} {
+		if got := buildtest.IsFront(c.dir, root, c.pkg); got != c.want {
+			t.Errorf("isFront(%s, %s) = %v, want %v", c.dir, c.pkg, got, c.want)
+		}
 	}
 }
 
