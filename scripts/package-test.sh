@@ -8,7 +8,8 @@
 #      (--force-script-chrootless: the scripts run on this system with $DPKG_ROOT set):
 #      first as packaged, when the post-install script must pin nothing, then (after a
 #      purge) with the pin switched on for a throwaway user;
-#   3. the installed awskeep prints the release's version; every binary and plugin is
+#   3. the installed awskeep (the C front, static) prints the release's version, as
+#      awskeep-full does, word for word; every binary and plugin is
 #      root-owned and 0755; `plugins list` finds all five packaged plugins, each reporting
 #      the release version; the post-install script pinned them for the user;
 #   4. import into SoftHSM2 and one credential-process against moto (AssumeRole), whose
@@ -25,7 +26,7 @@ export PATH="/usr/local/go/bin:$PWD/.tools/bin:$PATH"
 dist=$(realpath -m "${1:-dist}")
 die() { echo "package-test: FAIL: $*" >&2; exit 1; }
 ok() { echo "package-test: ok: $*"; }
-for tool in dpkg lintian rpm softhsm2-util runuser useradd curl; do
+for tool in dpkg lintian rpm softhsm2-util runuser useradd curl file; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run make deps"
 done
 [[ $(id -u) == 0 ]] || die "run as root: it creates a throwaway user to test the post-install pin"
@@ -98,6 +99,9 @@ awskeep=$root/usr/bin/awskeep
 got=$("$awskeep" --version) || die "awskeep --version failed"
 [[ $got == "awskeep $version ("* ]] || die "awskeep --version says '$got', want version $version"
 [[ $("$awskeep" version) == "$got" ]] || die "awskeep version and --version differ"
+full=$("$root/usr/libexec/awskeep/awskeep-full" --version) || die "awskeep-full --version failed"
+[[ $got == "$full" ]] || die "awskeep --version says '$got', awskeep-full --version '$full': want the same line"
+file -bL "$awskeep" | grep -q "statically linked" || die "the installed awskeep (the C front) is not static: $(file -bL "$awskeep")"
 ok "$got"
 for f in "$root"/usr/libexec/awskeep/* "$root"/usr/lib/awskeep/plugins/* "$root/usr/bin/awskeep-yubihsm-sim"; do
 	[[ $(stat -c '%U:%G %a' "$f") == "root:root 755" ]] || die "$f is $(stat -c '%U:%G %a' "$f"), want root:root 755"

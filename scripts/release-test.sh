@@ -4,15 +4,17 @@
 #   1. make release twice, into dist/ (or $1) and a temporary directory, and compare the
 #      two SHA256SUMS: every binary, SBOM, man page and package must be byte-identical;
 #   2. every binary for this machine's platform runs: the host's --version says the
-#      release's version and commit, `awskeep plugins list` (the plugins sit next to
+#      release's version and commit (the front's, C on linux and static, word for word
+#      what awskeep-full's says), `awskeep plugins list` (the plugins sit next to
 #      awskeep in dist/linux_<arch>/) shows every plugin's Info reporting the release
 #      version, and every other program (awskeep-keyring, the simulator, each plugin run
 #      by hand) answers --version with its own name and the release's version and commit;
 #   3. the linux/arm64 binaries run the same way under qemu-user (Debian's qemu-user,
-#      /usr/aarch64-linux-gnu from the cross toolchain for the pkcs11 plugin's glibc). Where
-#      binfmt_misc is not mounted (containers), the arm64 front cannot exec the full
-#      program and its check stops at the exec, which it must reach; awskeep-full --version
-#      and the plugins are run directly;
+#      /usr/aarch64-linux-gnu from the cross toolchain for the pkcs11 plugin's glibc; the
+#      static C front runs without it). Where binfmt_misc is not mounted (containers), the
+#      arm64 front cannot exec the full program: unless it answers --version itself, its
+#      check stops at the exec, which it must reach; awskeep-full --version and the
+#      plugins are run directly;
 #   4. the darwin binaries, which cannot run here, are checked with file(1): Mach-O of the
 #      right CPU.
 #
@@ -55,11 +57,17 @@ check_linux() { # arch runner...
 		file -b "$f" | grep -q "ELF 64-bit.*$([[ $arch == arm64 ]] && echo aarch64 || echo x86-64)" ||
 			die "$f is not a linux/$arch ELF: $(file -b "$f")"
 	done
+	# The front is the C program, static: not Go, and no dynamic loader or library.
+	file -b "$dir/awskeep" | grep -q "statically linked" || die "linux/$arch awskeep is not statically linked: $(file -b "$dir/awskeep")"
+	go version "$dir/awskeep" 2>&1 | grep -q "not a Go executable" || die "linux/$arch awskeep is a Go program, not the C front: $(go version "$dir/awskeep" 2>&1)"
 	out=$("$@" "$dir/awskeep-full" --version) || die "linux/$arch awskeep-full --version failed"
 	[[ $out == "$want"* ]] || die "linux/$arch awskeep-full --version says '$out', want '$want...'"
-	if out=$("$@" "$dir/awskeep" --version 2>&1); then
-		[[ $out == "$want"* ]] || die "linux/$arch awskeep --version says '$out', want '$want...'"
-	elif [[ $# -gt 0 && $out == *"awskeep-full: exec format error; reinstall awskeep" ]]; then
+	local full=$out front=("$@")
+	# Static: under qemu it needs no -L (no sysroot).
+	[[ $# -gt 0 ]] && front=("$1")
+	if out=$("${front[@]}" "$dir/awskeep" --version 2>&1); then
+		[[ $out == "$full" ]] || die "linux/$arch awskeep --version says '$out', want what awskeep-full says, '$full'"
+	elif [[ $# -gt 0 && ${out,,} == *"awskeep-full: exec format error; reinstall awskeep" ]]; then
 		echo "release-test: linux/$arch awskeep (the front) ran up to its exec of awskeep-full, which needs binfmt_misc under qemu: $out"
 	else
 		die "linux/$arch awskeep --version failed: $out"

@@ -3,8 +3,12 @@
 #
 #   dist/<os>_<arch>/          awskeep (the front), awskeep-full, awskeep-keyring for
 #                              linux and darwin, amd64 and arm64, static (CGO_ENABLED=0);
-#                              on linux also the plugins and the YubiHSM simulator
+#                              on linux also the plugins and the YubiHSM simulator. On linux
+#                              the front is C (cmd/cfront/front.c, C11, static against
+#                              glibc: gcc, and aarch64-linux-gnu-gcc for arm64); on darwin
+#                              it is the Go front, cmd/awskeep
 #   dist/sbom/<os>_<arch>/     a CycloneDX SBOM (JSON) of each binary, by cyclonedx-gomod
+#                              (the linux C front's, written here: glibc and libgcc, see below)
 #   dist/share/                man pages (make man) and bash, zsh and fish completions
 #   dist/*.deb, dist/*.rpm     the packages (scripts/package.sh, nfpm)
 #   dist/SHA256SUMS            sha256 of every file above
@@ -15,7 +19,11 @@
 # (make release-test builds twice and compares SHA256SUMS). For that: -trimpath (no build
 # directory in the binaries), no VCS stamp and an empty build id, version, commit and date
 # from git (the date is the commit's, and SOURCE_DATE_EPOCH, the commit time, dates man
-# pages and package contents).
+# pages and package contents). The C front likewise: compiled in the exported tree with
+# -ffile-prefix-map (no temporary directory in it), no build id (-Wl,--build-id=none),
+# stripped like the Go binaries (-s), no __DATE__ or __TIME__; the same stamps come in as
+# string macros (-DAWSKEEP_VERSION etc.), so that its --version says what awskeep-full's
+# says. Same compiler and libc packages, same bytes (BUILDINFO names them).
 #
 # The plugins: pkcs11 is the one that needs C (it dlopens vendor PKCS#11 modules), so it
 # links glibc dynamically, cross-compiled for arm64 with Debian's gcc-aarch64-linux-gnu,
@@ -38,8 +46,13 @@ dist=$(realpath -m "${1:-dist}")
 root=$PWD
 
 die() { echo "release: $*" >&2; exit 1; }
-for tool in cyclonedx-gomod nfpm aarch64-linux-gnu-gcc gcc; do
+for tool in cyclonedx-gomod nfpm aarch64-linux-gnu-gcc gcc dpkg-query; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run make deps"
+done
+# The C front links glibc statically: libc.a of libc6-dev, and of libc6-dev-arm64-cross.
+for cc in gcc aarch64-linux-gnu-gcc; do
+	[[ -f $($cc -print-file-name=libc.a) ]] ||
+		die "$cc finds no static glibc (libc.a): run make deps (apt-get install libc6-dev libc6-dev-arm64-cross)"
 done
 
 commit=$(git rev-parse --verify "${RELEASE_COMMIT:-HEAD}^{commit}") || die "no commit ${RELEASE_COMMIT:-HEAD}"
@@ -79,10 +92,33 @@ build() { # os arch cgo module package
 		go build -trimpath -buildvcs=false -buildmode=$mode -ldflags="$ldflags" -o "$out/" "./$pkg")
 }
 
+# The linux front: C, static against glibc. Its version line is plugins.VersionLine's, from
+# the same stamps: the C front prints
+#   awskeep VERSION (commit COMMIT[:12], DATE; plugin protocol PROTOCOL, GOVERSION PLATFORM)
+# as awskeep-full does, so it is given the release's Go toolchain and plugin protocol too.
+protocol=$(sed -n 's/^const ProtocolVersion = "\(.*\)"$/\1/p' "$src/plugins/backend.go")
+[[ -n $protocol ]] || die "no ProtocolVersion in plugins/backend.go"
+goversion=$(go env GOVERSION)
+build_cfront() { # arch
+	local arch=$1 cc=gcc out="$dist/linux_$1"
+	[[ $arch == arm64 ]] && cc=aarch64-linux-gnu-gcc
+	mkdir -p "$out"
+	echo "release: linux/$arch awskeep (C, $cc, static)"
+	(cd "$src" && "$cc" -std=c11 -O2 -Wall -Wextra -Werror -static \
+		-ffile-prefix-map="$src"=. -Wl,--build-id=none -s \
+		-DAWSKEEP_VERSION="\"$VERSION\"" -DAWSKEEP_COMMIT="\"$commit\"" -DAWSKEEP_DATE="\"$date\"" \
+		-DAWSKEEP_PROTOCOL="\"$protocol\"" -DAWSKEEP_GOVERSION="\"$goversion\"" -DAWSKEEP_PLATFORM="\"linux/$arch\"" \
+		-o "$out/awskeep" cmd/cfront/front.c)
+}
+
 # The host: the front, the full program it runs and the keyring helper, side by side.
 for platform in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
 	os=${platform%/*} arch=${platform#*/}
-	build "$os" "$arch" 0 cmd awskeep
+	if [[ $os == linux ]]; then
+		build_cfront "$arch"
+	else
+		build "$os" "$arch" 0 cmd awskeep
+	fi
 	build "$os" "$arch" 0 cmd awskeep-full
 	build "$os" "$arch" 0 core cmd/awskeep-keyring
 done
@@ -109,9 +145,71 @@ mkdir -p "$dist/share/completions"
 # An SBOM per binary, from the module list the go command embedded in it (go version -m):
 # exactly what was linked, whatever the build's platform. No serial number or timestamp,
 # which would differ between two builds of the same commit.
+#
+# The linux C front has no such list: cyclonedx-gomod cannot read it. Its SBOM is written
+# here and says what it links: nothing but the C library and the compiler's runtime
+# library, statically, from the Debian packages that hold the libc.a and libgcc.a its
+# compiler links (named with their versions, as dpkg knows them).
+deb_component() { # ref file description license: the component of the Debian package holding file
+	local ref=$1 file pkg version arch
+	file=$(realpath "$2")
+	pkg=$(dpkg-query -S "$file" | head -1 | cut -d: -f1)
+	[[ -n $pkg ]] || die "no Debian package holds $file"
+	version=$(dpkg-query -W -f='${Version}' "$pkg") arch=$(dpkg-query -W -f='${Architecture}' "$pkg")
+	cat <<EOF
+    {
+      "bom-ref": "$ref",
+      "type": "library",
+      "name": "$ref",
+      "version": "$version",
+      "description": "$3, linked statically: $(basename "$file") of the Debian package $pkg $version",
+      "scope": "required",
+      "licenses": [{ "expression": "$4" }],
+      "purl": "pkg:deb/debian/$pkg@${version//+/%2B}?arch=$arch"
+    }
+EOF
+}
+cfront_sbom() { # arch out
+	local arch=$1 cc=gcc bin="$dist/linux_$1/awskeep"
+	[[ $arch == arm64 ]] && cc=aarch64-linux-gnu-gcc
+	local glibc libgcc
+	glibc=$(deb_component glibc "$($cc -print-file-name=libc.a)" "the GNU C Library" "LGPL-2.1-or-later")
+	libgcc=$(deb_component libgcc "$($cc -print-file-name=libgcc.a)" "GCC's runtime library" "GPL-3.0-or-later WITH GCC-exception-3.1")
+	cat >"$2" <<EOF
+{
+  "\$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
+  "bomFormat": "CycloneDX",
+  "specVersion": "1.6",
+  "version": 1,
+  "metadata": {
+    "component": {
+      "bom-ref": "awskeep",
+      "type": "application",
+      "name": "awskeep",
+      "version": "v$VERSION",
+      "description": "the awskeep front for linux/$arch: cmd/cfront/front.c (C11) of commit $commit, by $($cc --version | head -1), static",
+      "hashes": [{ "alg": "SHA-256", "content": "$(sha256sum "$bin" | cut -d' ' -f1)" }]
+    }
+  },
+  "components": [
+$glibc,
+$libgcc
+  ],
+  "dependencies": [
+    { "ref": "awskeep", "dependsOn": ["glibc", "libgcc"] },
+    { "ref": "glibc", "dependsOn": [] },
+    { "ref": "libgcc", "dependsOn": [] }
+  ]
+}
+EOF
+}
 for bin in "$dist"/*_*/*; do
 	platform=$(basename "$(dirname "$bin")")
 	mkdir -p "$dist/sbom/$platform"
+	if [[ $platform == linux_* && $(basename "$bin") == awskeep ]]; then
+		cfront_sbom "${platform#linux_}" "$dist/sbom/$platform/awskeep.cdx.json"
+		continue
+	fi
 	cyclonedx-gomod bin -json -noserial -notimestamp -version "v$VERSION" \
 		-output "$dist/sbom/$platform/$(basename "$bin").cdx.json" "$bin" 2>/dev/null ||
 		die "cyclonedx-gomod bin $bin failed"
@@ -124,7 +222,10 @@ commit $commit
 date $date
 source_date_epoch $epoch
 go $(go env GOVERSION)
+cc $(gcc -dumpfullversion)
 cross_cc $(aarch64-linux-gnu-gcc -dumpfullversion)
+libc6-dev $(dpkg-query -W -f='${Version}' "libc6-dev:$(dpkg --print-architecture)")
+libc6-dev-arm64-cross $(dpkg-query -W -f='${Version}' libc6-dev-arm64-cross)
 EOF
 
 "$root/scripts/package.sh" "$dist"
