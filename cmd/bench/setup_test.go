@@ -15,16 +15,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/awskeep/awskeep/core/buildtest"
 	"github.com/awskeep/awskeep/core/mototest"
 )
 
 var (
-	binDir    string // awskeep
-	pluginDir string // the plugins
+	binDir     string // awskeep and awskeep-full, as installed
+	goFrontDir string // the Go front, with a hard link of awskeep-full
+	pluginDir  string // the plugins
 	peerDir   string // the reference programs of testdata/peers
 	tmpDir    string
 	moto      *mototest.Server
@@ -53,10 +56,11 @@ func setup() error {
 		return err
 	}
 	binDir, pluginDir = filepath.Join(tmpDir, "bin"), filepath.Join(tmpDir, "plugins")
+	goFrontDir = filepath.Join(tmpDir, "gofront")
 	peerDir = filepath.Join(tmpDir, "peers")
 	const peers = "github.com/awskeep/awskeep/cmd/bench/testdata/peers/"
 	for _, b := range []struct{ out, pkg, cgo, tags string }{
-		{binDir + "/", "github.com/awskeep/awskeep/cmd/awskeep", "0", ""},
+		{goFrontDir + "/", "github.com/awskeep/awskeep/cmd/awskeep", "0", ""},
 		{binDir + "/", "github.com/awskeep/awskeep/cmd/awskeep-full", "0", ""},
 		{pluginDir + "/", "github.com/awskeep/awskeep/plugins/example/cmd/awskeep-plugin-example", "0", ""},
 		{pluginDir + "/", "github.com/awskeep/awskeep/plugin-softhsm/cmd/awskeep-plugin-pkcs11", "1", ""},
@@ -73,6 +77,19 @@ func setup() error {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
 		}
+	}
+	// awskeep as installed here: the C front on linux (cmd/cfront), next to awskeep-full;
+	// the Go front (cmd/awskeep, the front elsewhere) beside a hard link of the same
+	// awskeep-full, for the comparison.
+	if runtime.GOOS == "linux" {
+		if err := buildtest.BuildCFront(".", binDir); err != nil {
+			return err
+		}
+	} else if err := os.Link(filepath.Join(goFrontDir, "awskeep"), filepath.Join(binDir, "awskeep")); err != nil {
+		return err
+	}
+	if err := os.Link(filepath.Join(binDir, "awskeep-full"), filepath.Join(goFrontDir, "awskeep-full")); err != nil {
+		return err
 	}
 	ctx := context.Background()
 	if moto, err = mototest.StartServer(ctx, tmpDir); err != nil {
