@@ -53,7 +53,7 @@ ifeq ($(HOST_OS),Linux)
 	@# say: a development build, "devel" (the go command stamps no VCS information in
 	@# workspace mode), the plugin protocol, the Go toolchain and the platform.
 	@echo "build $(CFRONT) ($(CC), static) as $(BIN)/awskeep"
-	@$(CC) $(CFRONT_CFLAGS) -static -DAWSKEEP_VERSION='"devel"' \
+	@$(CC) $(CFRONT_CFLAGS) -static-pie -DAWSKEEP_VERSION='"devel"' \
 		-DAWSKEEP_PROTOCOL="\"$$(sed -n 's/^const ProtocolVersion = "\(.*\)"$$/\1/p' plugins/backend.go)\"" \
 		-DAWSKEEP_GOVERSION="\"$$(go env GOVERSION)\"" -DAWSKEEP_PLATFORM="\"$$(go env GOOS)/$$(go env GOARCH)\"" \
 		-o $(BIN)/awskeep $(CFRONT)

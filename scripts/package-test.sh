@@ -101,7 +101,7 @@ got=$("$awskeep" --version) || die "awskeep --version failed"
 [[ $("$awskeep" version) == "$got" ]] || die "awskeep version and --version differ"
 full=$("$root/usr/libexec/awskeep/awskeep-full" --version) || die "awskeep-full --version failed"
 [[ $got == "$full" ]] || die "awskeep --version says '$got', awskeep-full --version '$full': want the same line"
-file -bL "$awskeep" | grep -q "statically linked" || die "the installed awskeep (the C front) is not static: $(file -bL "$awskeep")"
+file -bL "$awskeep" | grep -Eq "statically linked|static-pie linked" || die "the installed awskeep (the C front) is not static: $(file -bL "$awskeep")"
 ok "$got"
 for f in "$root"/usr/libexec/awskeep/* "$root"/usr/lib/awskeep/plugins/* "$root/usr/bin/awskeep-yubihsm-sim"; do
 	[[ $(stat -c '%U:%G %a' "$f") == "root:root 755" ]] || die "$f is $(stat -c '%U:%G %a' "$f"), want root:root 755"

@@ -58,7 +58,7 @@ check_linux() { # arch runner...
 			die "$f is not a linux/$arch ELF: $(file -b "$f")"
 	done
 	# The front is the C program, static: not Go, and no dynamic loader or library.
-	file -b "$dir/awskeep" | grep -q "statically linked" || die "linux/$arch awskeep is not statically linked: $(file -b "$dir/awskeep")"
+	file -b "$dir/awskeep" | grep -Eq "statically linked|static-pie linked" || die "linux/$arch awskeep is not statically linked: $(file -b "$dir/awskeep")"
 	go version "$dir/awskeep" 2>&1 | grep -q "not a Go executable" || die "linux/$arch awskeep is a Go program, not the C front: $(go version "$dir/awskeep" 2>&1)"
 	out=$("$@" "$dir/awskeep-full" --version) || die "linux/$arch awskeep-full --version failed"
 	[[ $out == "$want"* ]] || die "linux/$arch awskeep-full --version says '$out', want '$want...'"

@@ -104,7 +104,7 @@ build_cfront() { # arch
 	[[ $arch == arm64 ]] && cc=aarch64-linux-gnu-gcc
 	mkdir -p "$out"
 	echo "release: linux/$arch awskeep (C, $cc, static)"
-	(cd "$src" && "$cc" -std=c11 -O2 -Wall -Wextra -Werror -static \
+	(cd "$src" && "$cc" -std=c11 -O2 -Wall -Wextra -Werror -static-pie \
 		-ffile-prefix-map="$src"=. -Wl,--build-id=none -s \
 		-DAWSKEEP_VERSION="\"$VERSION\"" -DAWSKEEP_COMMIT="\"$commit\"" -DAWSKEEP_DATE="\"$date\"" \
 		-DAWSKEEP_PROTOCOL="\"$protocol\"" -DAWSKEEP_GOVERSION="\"$goversion\"" -DAWSKEEP_PLATFORM="\"linux/$arch\"" \

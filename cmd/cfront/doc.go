@@ -8,5 +8,5 @@
 // the Go code they mirror (core/fastpath, core/cache, plugins/trust) and fuzz the C
 // parser. Build the program itself with
 //
-//	cc -std=c11 -O2 -Wall -Wextra -Werror -static -o awskeep front.c
+//	cc -std=c11 -O2 -Wall -Wextra -Werror -static-pie -o awskeep front.c
 package cfront

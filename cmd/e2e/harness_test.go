@@ -69,7 +69,7 @@ func setup(m *testing.M) (int, error) {
 		"github.com/awskeep/awskeep/cmd/awskeep-full",
 		"github.com/awskeep/awskeep/core/cmd/awskeep-keyring", // next to awskeep, as installed
 	}
-	if err := buildtest.Build(".", binDir, host); err != nil { // pure Go: the host never links C
+	if err := buildtest.Build(".", binDir, host); err != nil { // the host is pure Go but for the C front on linux
 		return 1, err
 	}
 	plugins := []string{

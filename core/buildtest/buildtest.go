@@ -129,7 +129,7 @@ func goBuild(dir, work, outDir string, pkgs []string, opts Options) error {
 // BuildCFront builds the C front of the checkout around dir (CFrontSource) as
 // outDir/awskeep, mode 0755, as make build does on linux:
 //
-//	gcc -std=c11 -O2 -Wall -Wextra -Werror -static -DAWSKEEP_...=... -o outDir/awskeep cmd/cfront/front.c
+//	gcc -std=c11 -O2 -Wall -Wextra -Werror -static-pie -DAWSKEEP_...=... -o outDir/awskeep cmd/cfront/front.c
 //
 // with the version macros of a development build (devDefines: what awskeep-full built
 // here says for --version). It needs gcc and
@@ -157,7 +157,7 @@ func buildC(dir, src, out string, defines []string) error {
 	} else if _, err := os.Stat(p); err != nil {
 		return fmt.Errorf("buildtest: static libc: %v: %s", err, install)
 	}
-	args := []string{"-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-static"}
+	args := []string{"-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-static-pie"}
 	args = append(append(args, defines...), "-o", out, src)
 	cmd := exec.Command(gcc, args...)
 	cmd.Dir = dir

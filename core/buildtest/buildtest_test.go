@@ -63,8 +63,8 @@ func TestBuildC(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(got)) != want {
 		t.Fatalf("%s: %q, %v; want %q", out, got, err, want)
 	}
-	if f, err := exec.Command("file", "-b", out).Output(); err == nil && !strings.Contains(string(f), "statically linked") {
-		t.Errorf("file says %s, want statically linked", f)
+	if f, err := exec.Command("file", "-b", out).Output(); err == nil && !staticELF(string(f)) {
+		t.Errorf("file says %s, want a static (static-pie) executable", f)
 	}
 	for _, d := range []string{`-DAWSKEEP_PROTOCOL="`, `-DAWSKEEP_GOVERSION="go`, `-DAWSKEEP_PLATFORM="` + runtime.GOOS + "/" + runtime.GOARCH + `"`} {
 		if !slices.ContainsFunc(defines, func(s string) bool { return strings.HasPrefix(s, d) }) {
@@ -94,8 +94,8 @@ func TestBuildCFront(t *testing.T) {
 		t.Fatal(err)
 	}
 	front := filepath.Join(out, "awskeep")
-	if f, err := exec.Command("file", "-b", front).Output(); err != nil || !strings.Contains(string(f), "statically linked") {
-		t.Errorf("file %s: %s, %v; want statically linked", front, f, err)
+	if f, err := exec.Command("file", "-b", front).Output(); err != nil || !staticELF(string(f)) {
+		t.Errorf("file %s: %s, %v; want a static (static-pie) executable", front, f, err)
 	}
 	if f, _ := exec.Command("go", "version", front).CombinedOutput(); !strings.Contains(string(f), "not a Go executable") {
 		t.Errorf("go version %s: %s; want a C program, not Go", front, f)
@@ -149,4 +149,10 @@ func TestWorkspace(t *testing.T) {
 	if _, err := buildtest.Workspace(t.TempDir()); err == nil {
 		t.Error("a directory outside the checkout has a workspace")
 	}
+}
+
+// staticELF reports whether file(1)'s description is of a static executable: "statically
+// linked", or "static-pie linked" for the position-independent one the front is.
+func staticELF(desc string) bool {
+	return strings.Contains(desc, "statically linked") || strings.Contains(desc, "static-pie linked")
 }
