@@ -49,14 +49,9 @@ build: ## Build every binary into bin/ (on linux the C front, cmd/cfront/front.c
 		(cd $$m && CGO_ENABLED=$$cgo go build -trimpath -o $(BIN)/ $$mains); \
 	done
 ifeq ($(HOST_OS),Linux)
-	@# The C front replaces the Go one. Its --version says what the Go programs built here
-	@# say: a development build, "devel" (the go command stamps no VCS information in
-	@# workspace mode), the plugin protocol, the Go toolchain and the platform.
-	@echo "build $(CFRONT) ($(CC), static) as $(BIN)/awskeep"
-	@$(CC) $(CFRONT_CFLAGS) -static-pie -DAWSKEEP_VERSION='"devel"' \
-		-DAWSKEEP_PROTOCOL="\"$$(sed -n 's/^const ProtocolVersion = "\(.*\)"$$/\1/p' plugins/backend.go)\"" \
-		-DAWSKEEP_GOVERSION="\"$$(go env GOVERSION)\"" -DAWSKEEP_PLATFORM="\"$$(go env GOOS)/$$(go env GOARCH)\"" \
-		-o $(BIN)/awskeep $(CFRONT)
+	@# The C front replaces the Go one. `awskeep --version` is answered by awskeep-full.
+	@echo "build $(CFRONT) ($(CC), static-pie) as $(BIN)/awskeep"
+	@$(CC) $(CFRONT_CFLAGS) -static-pie -o $(BIN)/awskeep $(CFRONT)
 endif
 
 test: deps build ## Run every module's tests against real SoftHSM2, swtpm, moto and plugin subprocesses.

@@ -21,9 +21,9 @@
 # from git (the date is the commit's, and SOURCE_DATE_EPOCH, the commit time, dates man
 # pages and package contents). The C front likewise: compiled in the exported tree with
 # -ffile-prefix-map (no temporary directory in it), no build id (-Wl,--build-id=none),
-# stripped like the Go binaries (-s), no __DATE__ or __TIME__; the same stamps come in as
-# string macros (-DAWSKEEP_VERSION etc.), so that its --version says what awskeep-full's
-# says. Same compiler and libc packages, same bytes (BUILDINFO names them).
+# stripped like the Go binaries (-s), no __DATE__ or __TIME__. It carries no version of its
+# own: `awskeep --version` is answered by the awskeep-full it runs. Same compiler and libc
+# packages, same bytes (BUILDINFO names them).
 #
 # The plugins: pkcs11 is the one that needs C (it dlopens vendor PKCS#11 modules), so it
 # links glibc dynamically, cross-compiled for arm64 with Debian's gcc-aarch64-linux-gnu,
@@ -92,13 +92,7 @@ build() { # os arch cgo module package
 		go build -trimpath -buildvcs=false -buildmode=$mode -ldflags="$ldflags" -o "$out/" "./$pkg")
 }
 
-# The linux front: C, static against glibc. Its version line is plugins.VersionLine's, from
-# the same stamps: the C front prints
-#   awskeep VERSION (commit COMMIT[:12], DATE; plugin protocol PROTOCOL, GOVERSION PLATFORM)
-# as awskeep-full does, so it is given the release's Go toolchain and plugin protocol too.
-protocol=$(sed -n 's/^const ProtocolVersion = "\(.*\)"$/\1/p' "$src/plugins/backend.go")
-[[ -n $protocol ]] || die "no ProtocolVersion in plugins/backend.go"
-goversion=$(go env GOVERSION)
+# The linux front: C, static-pie against glibc.
 build_cfront() { # arch
 	local arch=$1 cc=gcc out="$dist/linux_$1"
 	[[ $arch == arm64 ]] && cc=aarch64-linux-gnu-gcc
@@ -106,8 +100,6 @@ build_cfront() { # arch
 	echo "release: linux/$arch awskeep (C, $cc, static)"
 	(cd "$src" && "$cc" -std=c11 -O2 -Wall -Wextra -Werror -static-pie \
 		-ffile-prefix-map="$src"=. -Wl,--build-id=none -s \
-		-DAWSKEEP_VERSION="\"$VERSION\"" -DAWSKEEP_COMMIT="\"$commit\"" -DAWSKEEP_DATE="\"$date\"" \
-		-DAWSKEEP_PROTOCOL="\"$protocol\"" -DAWSKEEP_GOVERSION="\"$goversion\"" -DAWSKEEP_PLATFORM="\"linux/$arch\"" \
 		-o "$out/awskeep" cmd/cfront/front.c)
 }
 

@@ -25,10 +25,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
-
-	"github.com/awskeep/awskeep/plugins"
 )
 
 const (
@@ -129,10 +126,9 @@ func goBuild(dir, work, outDir string, pkgs []string, opts Options) error {
 // BuildCFront builds the C front of the checkout around dir (CFrontSource) as
 // outDir/awskeep, mode 0755, as make build does on linux:
 //
-//	gcc -std=c11 -O2 -Wall -Wextra -Werror -static-pie -DAWSKEEP_...=... -o outDir/awskeep cmd/cfront/front.c
+//	gcc -std=c11 -O2 -Wall -Wextra -Werror -static-pie -o outDir/awskeep cmd/cfront/front.c
 //
-// with the version macros of a development build (devDefines: what awskeep-full built
-// here says for --version). It needs gcc and
+// It needs gcc and
 // glibc's static library, libc.a (Debian: apt-get install gcc libc6-dev).
 func BuildCFront(dir, outDir string) error {
 	work, err := Workspace(dir)
@@ -140,11 +136,11 @@ func BuildCFront(dir, outDir string) error {
 		return err
 	}
 	root := filepath.Dir(work)
-	return buildC(root, filepath.Join(root, filepath.FromSlash(CFrontSource)), filepath.Join(outDir, "awskeep"), devDefines())
+	return buildC(root, filepath.Join(root, filepath.FromSlash(CFrontSource)), filepath.Join(outDir, "awskeep"))
 }
 
 // buildC compiles the C program src into out, static, run in dir.
-func buildC(dir, src, out string, defines []string) error {
+func buildC(dir, src, out string) error {
 	const install = "the awskeep front on linux is C, linked statically: apt-get install gcc libc6-dev"
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -158,27 +154,13 @@ func buildC(dir, src, out string, defines []string) error {
 		return fmt.Errorf("buildtest: static libc: %v: %s", err, install)
 	}
 	args := []string{"-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-static-pie"}
-	args = append(append(args, defines...), "-o", out, src)
+	args = append(args, "-o", out, src)
 	cmd := exec.Command(gcc, args...)
 	cmd.Dir = dir
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("buildtest: gcc %s: %v\n%s", strings.Join(args, " "), err, b)
 	}
 	return os.Chmod(out, 0o755)
-}
-
-// devDefines are the C front's version macros for a development build: what
-// plugins.VersionLine prints in the Go programs built beside it, "devel", the plugin
-// protocol, the Go toolchain and the platform. No commit: the go command stamps no VCS
-// information in workspace mode (go.work), which is how awskeep builds.
-func devDefines() []string {
-	str := func(name, v string) string { return "-DAWSKEEP_" + name + "=" + strconv.Quote(v) }
-	goVersion := runtime.Version()
-	if b, err := exec.Command("go", "env", "GOVERSION").Output(); err == nil {
-		goVersion = strings.TrimSpace(string(b))
-	}
-	return []string{str("VERSION", "devel"), str("PROTOCOL", plugins.ProtocolVersion),
-		str("GOVERSION", goVersion), str("PLATFORM", runtime.GOOS+"/"+runtime.GOARCH)}
 }
 
 // Workspace returns the absolute path of the go.work file in dir or the nearest directory

@@ -1,8 +1,7 @@
 package buildtest
 
-// BuildC and DevDefines export buildC and devDefines to the tests.
+// BuildC and IsFront export buildC and isFront to the tests.
 var (
-	BuildC     = buildC
-	DevDefines = devDefines
-	IsFront    = isFront
+	BuildC  = buildC
+	IsFront = isFront
 )
