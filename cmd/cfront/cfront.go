@@ -39,6 +39,13 @@ func Inputs(args []string, full string) (inputs []byte, ok bool) {
 	return C.GoBytes(unsafe.Pointer(b.p), C.int(b.len)), true
 }
 
+// Digest is front_digest.
+func Digest(inputs []byte) string {
+	var d [33]C.char
+	C.front_digest(cBytes(inputs), C.size_t(len(inputs)), &d[0])
+	return C.GoString(&d[0])
+}
+
 // Name is front_name.
 func Name(inputs []byte) string {
 	var name [17]C.char
@@ -48,12 +55,13 @@ func Name(inputs []byte) string {
 
 // AnswerHeader is front_answer_header.
 type AnswerHeader struct {
-	NotAfter             int64
-	Entry                string
-	Dev, Ino             uint64
-	Size, MtimeNS        int64
-	InputsLen, AnswerLen int
-	BodyOffset           int
+	NotAfter      int64
+	Entry         string
+	Dev, Ino      uint64
+	Size, MtimeNS int64
+	Digest        string
+	AnswerLen     int
+	BodyOffset    int
 }
 
 // ParseAnswer is front_parse_answer.
@@ -70,7 +78,7 @@ func ParseAnswer(data []byte) (AnswerHeader, bool) {
 		Ino:        uint64(h.ino),
 		Size:       int64(h.size),
 		MtimeNS:    int64(h.mtime_ns),
-		InputsLen:  int(h.inputs_len),
+		Digest:     C.GoString(&h.digest[0]),
 		AnswerLen:  int(h.answer_len),
 		BodyOffset: int(off),
 	}, true

@@ -5,7 +5,9 @@ package cfront
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -275,20 +277,33 @@ func TestReadAnswerIsCaches(t *testing.T) {
 }
 
 // FuzzParseAnswer: the C parser never reads outside its input, and what it accepts is
-// consistent: the lengths it reports fit the file.
+// consistent: the length it reports fits the file.
 func FuzzParseAnswer(f *testing.F) {
-	id := strings.Repeat("a", 64)
-	f.Add([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 2 3\ninout"))
-	f.Add([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 0 0\n"))
-	f.Add([]byte("awskeep-answer 1 010 " + id + " 1 2 3 4 2 3\ninout"))
+	id, dg := strings.Repeat("a", 64), strings.Repeat("0f", 16)
+	f.Add([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg + " 3\nout"))
+	f.Add([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg + " 0\n"))
+	f.Add([]byte("awskeep-answer 1 010 " + id + " 1 2 3 4 " + dg + " 3\nout"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, ok := ParseAnswer(data)
 		if !ok {
 			return
 		}
-		if h.BodyOffset+h.InputsLen+h.AnswerLen != len(data) || h.NotAfter < 0 || len(h.Entry) != 64 ||
+		if h.BodyOffset+h.AnswerLen != len(data) || h.NotAfter < 0 || len(h.Entry) != 64 || len(h.Digest) != 32 ||
 			data[h.BodyOffset-1] != '\n' || !bytes.HasPrefix(data, []byte("awskeep-answer 1 ")) {
 			t.Fatalf("accepted an inconsistent header %+v for %d bytes", h, len(data))
+		}
+	})
+}
+
+// FuzzDigest: the C front's inputs digest is the one core/cache stores (FNV-1a 128).
+func FuzzDigest(f *testing.F) {
+	f.Add([]byte(""))
+	f.Add([]byte("awskeep route v1\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h := fnv.New128a()
+		h.Write(b)
+		if c, g := Digest(b), hex.EncodeToString(h.Sum(nil)); c != g {
+			t.Fatalf("digest: C %s, Go %s", c, g)
 		}
 	})
 }

@@ -13,8 +13,8 @@
  * What it agrees on with the full program is in package core/fastpath and in
  * core/cache/answer.go: it serializes the same inputs (fastpath.Inputs), names them the
  * same way (fastpath.Name), and prints the answer file the full program left under that
- * name only if the file is private, holds exactly these inputs, and the cache entry it
- * was rendered from is still the same file with enough lifetime left. It never parses
+ * name only if the file is private, holds the digest of these inputs, and the cache entry
+ * it was rendered from is still the same file with enough lifetime left. It never parses
  * JSON: the answer is the bytes the full program printed. When many invocations with the
  * same inputs miss at once, the first runs the full program holding the inputs' lock and
  * the others wait for it and answer from the cache it filled (fastpath.Turn, Handoff).
@@ -50,10 +50,9 @@ extern char **environ;
 #define DOMAIN "awskeep route v1"
 /* fastpath.maxConfigSize */
 #define MAX_CONFIG ((size_t)1 << 20)
-/* cache.maxEntrySize, maxAnswerInputs and maxAnswerSize */
+/* cache.maxEntrySize and maxAnswerSize */
 #define MAX_ENTRY ((off_t)64 << 10)
-#define MAX_ANSWER_INPUTS (((size_t)1 << 20) + ((size_t)64 << 10))
-#define MAX_ANSWER ((off_t)(MAX_ANSWER_INPUTS + ((size_t)64 << 10) + 512))
+#define MAX_ANSWER (MAX_ENTRY + 512)
 /* fastpath.WaitLimit, in seconds */
 #define WAIT_LIMIT 60
 /* plugins/trust's bound on symbolic links followed */
@@ -306,6 +305,19 @@ void front_name(const unsigned char *inputs, size_t len, char name[17])
 	snprintf(name, 17, "%016llx", (unsigned long long)h);
 }
 
+void front_digest(const unsigned char *inputs, size_t len, char digest[33])
+{
+	/* FNV-1a 128 (hash/fnv New128a): offset basis and prime of the FNV specification. */
+	const unsigned __int128 prime = ((unsigned __int128)1 << 88) + 0x13b;
+	unsigned __int128 h = ((unsigned __int128)0x6c62272e07bb0142ULL << 64) | 0x62b821756295c58dULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= inputs[i];
+		h *= prime;
+	}
+	snprintf(digest, 33, "%016llx%016llx", (unsigned long long)(uint64_t)(h >> 64),
+		 (unsigned long long)(uint64_t)h);
+}
+
 /* ---- answers (core/cache/answer.go) ---- */
 
 /* decimal parses a non-negative decimal below 2^63 without sign or leading zeros, as
@@ -357,15 +369,15 @@ int front_parse_answer(const unsigned char *data, size_t len, struct front_answe
 		return -1;
 	if (fl[1] != 1 || f[1][0] != '1')
 		return -1;
-	uint64_t v[7];
-	const int idx[7] = {2, 4, 5, 6, 7, 8, 9};
-	for (int i = 0; i < 7; i++)
+	uint64_t v[6];
+	const int idx[6] = {2, 4, 5, 6, 7, 9};
+	for (int i = 0; i < 6; i++)
 		if (decimal(f[idx[i]], fl[idx[i]], &v[i]))
 			return -1;
-	if (fl[3] != 64 || !is_hex(f[3], 64))
+	if (fl[3] != 64 || !is_hex(f[3], 64) || fl[8] != 32 || !is_hex(f[8], 32))
 		return -1;
 	size_t body = len - hlen - 1;
-	if (v[5] > MAX_ANSWER_INPUTS || v[6] > (uint64_t)MAX_ENTRY || v[5] + v[6] != body)
+	if (v[5] > (uint64_t)MAX_ENTRY || v[5] != body)
 		return -1;
 	h->not_after = (int64_t)v[0];
 	memcpy(h->entry, f[3], 64);
@@ -374,8 +386,9 @@ int front_parse_answer(const unsigned char *data, size_t len, struct front_answe
 	h->ino = v[2];
 	h->size = (int64_t)v[3];
 	h->mtime_ns = (int64_t)v[4];
-	h->inputs_len = (size_t)v[5];
-	h->answer_len = (size_t)v[6];
+	memcpy(h->digest, f[8], 32);
+	h->digest[32] = '\0';
+	h->answer_len = (size_t)v[5];
 	*body_off = hlen + 1;
 	return 0;
 }
@@ -405,7 +418,9 @@ int front_read_answer(const char *dir, const char *name, const unsigned char *in
 	size_t body;
 	if (front_parse_answer(out->p, out->len, &h, &body))
 		return -1;
-	if (h.inputs_len != inputs_len || memcmp(out->p + body, inputs, inputs_len) != 0)
+	char digest[33];
+	front_digest(inputs, inputs_len, digest);
+	if (strcmp(digest, h.digest) != 0)
 		return -1;
 	if ((int64_t)time(NULL) >= h.not_after)
 		return -1;
@@ -418,7 +433,7 @@ int front_read_answer(const char *dir, const char *name, const unsigned char *in
 	if ((uint64_t)e.st_dev != h.dev || (uint64_t)e.st_ino != h.ino || (int64_t)e.st_size != h.size ||
 	    mtime_ns != h.mtime_ns)
 		return -1;
-	*answer_off = body + inputs_len;
+	*answer_off = body;
 	return 0;
 }
 
@@ -703,7 +718,7 @@ static void answer(int argc, char **args, int full_fd)
 	struct front_buf inputs = {0}, file = {0};
 	size_t off;
 	char name[17];
-	if (front_inputs(argc, args, full_fd, &inputs) || inputs.len > MAX_ANSWER_INPUTS)
+	if (front_inputs(argc, args, full_fd, &inputs))
 		goto free;
 	front_name(inputs.p, inputs.len, name);
 	if (front_read_answer(dir, name, inputs.p, inputs.len, &file, &off) == 0)

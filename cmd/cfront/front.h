@@ -21,7 +21,8 @@ struct front_answer_header {
 	char entry[65];
 	uint64_t dev, ino;
 	int64_t size, mtime_ns;
-	size_t inputs_len, answer_len;
+	char digest[33];
+	size_t answer_len;
 };
 
 /* The names of core/fastpath.EnvNames, in its order, ending with NULL. */
@@ -39,7 +40,11 @@ int front_inputs(int argc, char *const *args, int full_fd, struct front_buf *out
 /* fastpath.Name: 16 lower-case hex digits of the FNV-1a 64 hash, NUL-terminated. */
 void front_name(const unsigned char *inputs, size_t len, char name[17]);
 
-/* Parses data, a whole answer file; on success (0) *body_off is where the inputs start. */
+/* The inputs digest of an answer (core/cache): 32 lower-case hex digits of the FNV-1a 128
+ * hash, NUL-terminated. */
+void front_digest(const unsigned char *inputs, size_t len, char digest[33]);
+
+/* Parses data, a whole answer file; on success (0) *body_off is where the answer starts. */
 int front_parse_answer(const unsigned char *data, size_t len, struct front_answer_header *h,
 		       size_t *body_off);
 

@@ -7,16 +7,30 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awskeep/awskeep/core/buildtest"
 )
 
 // frontCopy copies the front (awskeep) and the full program (awskeep-full) into a
 // directory of the test's own, where it may break the full program without disturbing
-// other tests. It returns both paths.
-func frontCopy(t *testing.T) (front, full string) {
+// other tests. It returns both paths. goFront takes the Go front (cmd/awskeep), the
+// awskeep of other systems, in place of the installed one (on linux the C front).
+func frontCopy(t *testing.T, goFront bool) (front, full string) {
 	t.Helper()
 	dir := t.TempDir()
+	frontDir := binDir
+	if goFront {
+		frontDir = t.TempDir()
+		if err := buildtest.Build(".", frontDir, []string{buildtest.FrontPackage}, func(o *buildtest.Options) { o.GoFront = true }); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, name := range []string{"awskeep", "awskeep-full"} {
-		src, err := os.Open(filepath.Join(binDir, name))
+		from := binDir
+		if name == "awskeep" {
+			from = frontDir
+		}
+		src, err := os.Open(filepath.Join(from, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,16 +55,29 @@ func chmodT(t *testing.T, path string, mode os.FileMode) {
 }
 
 // TestFront: awskeep is a small front that answers a cached credential-process --profile
-// itself, and runs awskeep-full, next to it, for everything else.
+// itself, and runs awskeep-full, next to it, for everything else; the installed front (on
+// linux the C one) and the Go front alike.
 func TestFront(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		goFront bool
+	}{{"installed front", false}, {"Go front", true}} {
+		t.Run(tc.name, func(t *testing.T) { testFront(t, tc.goFront) })
+	}
+}
+
+func testFront(t *testing.T, goFront bool) {
 	u := newUser(t)
 	u.importKey("prod", world.alice.SecretAccessKey)
-	front, full := frontCopy(t)
+	front, full := frontCopy(t, goFront)
 	profile := func(session string) string {
 		return awskeepProfile("prod", u.keyURI("prod"), "awskeep_role_arn = "+world.roleARN,
 			"role_session_name = "+session, "endpoint_url = "+world.server.URL)
 	}
-	u.writeConfig(t, profile("front"))
+	// The config file is an input of the answer, and may hold secrets of other tools (the
+	// AWS CLI reads keys from it too): they must not be copied into the cache.
+	const configSecret = "CONFIGSECRETMARKER0000000000000000000000"
+	u.writeConfig(t, profile("front"), "[profile other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = "+configSecret+"\n")
 	args := []string{"credential-process", "--profile", "prod"}
 
 	first := u.exec(front, "", nil, args...)
@@ -58,6 +85,12 @@ func TestFront(t *testing.T) {
 	answers, _ := filepath.Glob(filepath.Join(u.cacheDir(), "*.answer"))
 	if len(answers) != 1 {
 		t.Fatalf("the full program left %d answers for the front, want 1", len(answers))
+	}
+	cached, _ := filepath.Glob(filepath.Join(u.cacheDir(), "*"))
+	for _, f := range cached {
+		if data, err := os.ReadFile(f); err == nil && strings.Contains(string(data), configSecret) {
+			t.Fatalf("%s holds a secret of the config file", f)
+		}
 	}
 
 	t.Run("a cache hit runs nothing but the front", func(t *testing.T) {
@@ -107,6 +140,20 @@ func TestFront(t *testing.T) {
 	t.Run("32 fronts at once make one STS call", func(t *testing.T) {
 		u.writeConfig(t, profile("front32"))
 		oneSTSCallFor(t, 32, func() result { return u.exec(front, "", nil, args...) })
+	})
+
+	t.Run("32 fronts of a cache directory not made yet make one STS call", func(t *testing.T) {
+		xdg := filepath.Join(t.TempDir(), "fresh", "cache")
+		env := []string{"XDG_CACHE_HOME=" + xdg}
+		oneSTSCallFor(t, 32, func() result { return u.exec(front, "", env, args...) })
+		fi, err := os.Stat(filepath.Join(xdg, "awskeep"))
+		if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("the cache directory: %v, %v; want mode 0700", fi, err)
+		}
+		// And the next one is answered from there by the front alone.
+		chmodT(t, full, 0o644)
+		defer chmodT(t, full, 0o755)
+		mustSucceed(t, u.exec(front, "", env, args...), "credential-process from the fresh cache")
 	})
 
 	t.Run("a full program others could change, or none, is refused in one line", func(t *testing.T) {

@@ -2,8 +2,10 @@ package cache
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,38 +20,42 @@ import (
 // The front (cmd/cfront on Linux, a static C program; cmd/awskeep elsewhere) answers
 // `awskeep credential-process --profile P` without resolving settings, which takes the
 // profile parser, the engine and the AWS SDK. So the full program, once it has answered an
-// invocation, leaves an answer file: the exact bytes it printed, next to the invocation's
-// inputs (package core/fastpath serializes them: the arguments, the environment variables
-// settings are read from, the config file's bytes, the user and the full program's file
-// identity) and the identity of the cache entry the answer was rendered from. The front
-// serializes its own inputs, and prints the answer only if
+// invocation, leaves an answer file: the exact bytes it printed, a digest of the
+// invocation's inputs (package core/fastpath serializes them: the arguments, the
+// environment variables settings are read from, the config file's bytes, the user and the
+// full program's file identity) and the identity of the cache entry the answer was
+// rendered from. The front serializes its own inputs, and prints the answer only if
 //
 //   - the answer file is a regular file, not a symbolic link, owned by the user and private
 //     to them, like an entry;
-//   - the inputs stored in it are equal to its own, byte for byte;
+//   - the digest of its inputs is the one stored;
 //   - the entry file it names is still the very file it was rendered from (device, inode,
 //     size and modification time), owned by the user and private: an entry replaced,
 //     removed by `awskeep cache clear` or dropped by rotation orphans its answers;
 //   - the credentials have more than the cache's minimum lifetime left (NOT-AFTER).
 //
-// The layout, version 1, is one header line of ASCII fields separated by single spaces,
-// then the inputs, then the answer, and nothing else:
+// The inputs themselves are not stored: the config file they include may hold secrets
+// (an aws_secret_access_key, a key URI's pin-value). The digest is FNV-1a 128 (hash/fnv),
+// which the C front computes without a cryptographic library: it tells inputs apart (an
+// accidental match is a 2^-128 chance) but is no defence against someone crafting a config
+// file, who could change the settings themselves. Its confidentiality does not matter
+// either: the file holds the credentials it stands next to.
 //
-//	awskeep-answer 1 NOT-AFTER ENTRY DEV INO SIZE MTIME-NS INPUTS-LEN ANSWER-LEN\n
+// The layout, version 1, is one header line of ASCII fields separated by single spaces,
+// then the answer, and nothing else:
+//
+//	awskeep-answer 1 NOT-AFTER ENTRY DEV INO SIZE MTIME-NS INPUTS-DIGEST ANSWER-LEN\n
 //
 // NOT-AFTER is the Unix time (seconds) from which the answer must not be used, ENTRY the
 // entry's 64-hex id, DEV INO SIZE MTIME-NS its file's identity, all decimal without
-// leading zeros. An answer file holds credentials: it is written as entries are (0600,
-// atomically) and removed with them.
+// leading zeros, INPUTS-DIGEST 32 lower-case hex digits. An answer file holds credentials:
+// it is written as entries are (0600, atomically) and removed with them.
 
 const (
 	answerSuffix  = ".answer"
 	answerMagic   = "awskeep-answer"
 	answerVersion = 1
-	// maxAnswerInputs bounds the stored inputs: the config file (at most 1 MiB, see
-	// fastpath) and a few kilobytes of arguments and variables.
-	maxAnswerInputs = 1<<20 + 64<<10
-	maxAnswerSize   = maxAnswerInputs + maxEntrySize + 512
+	maxAnswerSize = maxEntrySize + 512
 )
 
 // answerHeader is the parsed header line of an answer file.
@@ -57,7 +63,7 @@ type answerHeader struct {
 	notAfter  int64
 	entry     string
 	id        fileID
-	inputsLen int
+	digest    string
 	answerLen int
 }
 
@@ -66,6 +72,13 @@ type fileID struct {
 	dev, ino uint64
 	size     int64
 	mtimeNS  int64
+}
+
+// inputsDigest is the digest of inputs an answer stores (see above).
+func inputsDigest(inputs []byte) string {
+	h := fnv.New128a()
+	h.Write(inputs)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (c *Cache) answerPath(name string) string {
@@ -79,16 +92,13 @@ func isAnswerName(s string) bool {
 }
 
 // PutAnswer records, under name, the answer render gives for k's entry as it is on disk
-// now, for the front invocations whose serialized inputs equal inputs (see the comment
-// on answers above). It renders from the entry file it reads, so the answer and the entry
+// now, for the front invocations whose serialized inputs have the digest of inputs (see
+// the comment on answers above). It renders from the entry file it reads, so the answer and the entry
 // identity it carries always agree, and writes only when the file would change, so the
 // usual call costs two reads. It fails when k has no usable entry.
 func (c *Cache) PutAnswer(name string, inputs []byte, k Key, render func(creds.Credentials) ([]byte, error)) error {
 	if !isAnswerName(name) {
 		return errors.New("cache: an answer name is 16 lower-case hex digits")
-	}
-	if len(inputs) > maxAnswerInputs {
-		return fmt.Errorf("cache: answer inputs larger than %d bytes", maxAnswerInputs)
 	}
 	if err := k.validate(); err != nil {
 		return err
@@ -117,9 +127,8 @@ func (c *Cache) PutAnswer(name string, inputs []byte, k Key, render func(creds.C
 		return err
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %d %d %s %d %d %d %d %d %d\n", answerMagic, answerVersion, notAfter, id,
-		fid.dev, fid.ino, fid.size, fid.mtimeNS, len(inputs), len(out))
-	b.Write(inputs)
+	fmt.Fprintf(&b, "%s %d %d %s %d %d %d %d %s %d\n", answerMagic, answerVersion, notAfter, id,
+		fid.dev, fid.ino, fid.size, fid.mtimeNS, inputsDigest(inputs), len(out))
 	b.Write(out)
 	path := c.answerPath(name)
 	if old, meta, err := readEntryFile(path, maxAnswerSize); err == nil && checkEntryFile(meta, c.uid) == nil && bytes.Equal(old, b.Bytes()) {
@@ -151,7 +160,7 @@ func (c *Cache) ReadAnswer(name string, inputs []byte) ([]byte, bool) {
 		c.log.Debug("cache: answer discarded", "answer", path, "reason", err.Error())
 		return nil, false
 	}
-	if !bytes.Equal(body[:h.inputsLen], inputs) {
+	if h.digest != inputsDigest(inputs) {
 		return nil, false
 	}
 	if c.now().Unix() >= h.notAfter {
@@ -165,7 +174,7 @@ func (c *Cache) ReadAnswer(name string, inputs []byte) ([]byte, bool) {
 	if !ok || checkEntryFile(m, c.uid) != nil || idOf(fi) != h.id {
 		return nil, false
 	}
-	return body[h.inputsLen:], true
+	return body, true
 }
 
 // checkAnswerFile is checkEntryFile with an answer's size bound.
@@ -177,8 +186,8 @@ func checkAnswerFile(m fileMeta, uid int) error {
 	return checkEntryFile(m, uid)
 }
 
-// parseAnswer splits an answer file into its header and the inputs and answer that follow
-// it. Its errors never contain text from data.
+// parseAnswer splits an answer file into its header and the answer that follows it. Its
+// errors never contain text from data.
 func parseAnswer(data []byte) (answerHeader, []byte, error) {
 	nl := bytes.IndexByte(data, '\n')
 	if nl < 0 || nl > 512 {
@@ -191,8 +200,8 @@ func parseAnswer(data []byte) (answerHeader, []byte, error) {
 	if f[1] != strconv.Itoa(answerVersion) {
 		return answerHeader{}, nil, corrupt("answer: format version is not %d", answerVersion)
 	}
-	var nums [7]uint64
-	for i, s := range []string{f[2], f[4], f[5], f[6], f[7], f[8], f[9]} {
+	var nums [6]uint64
+	for i, s := range []string{f[2], f[4], f[5], f[6], f[7], f[9]} {
 		n, ok := decimal(s)
 		if !ok {
 			return answerHeader{}, nil, corrupt("answer: header field %d is not a decimal number", i+1)
@@ -202,16 +211,19 @@ func parseAnswer(data []byte) (answerHeader, []byte, error) {
 	if !isID(f[3]) {
 		return answerHeader{}, nil, corrupt("answer: no entry id")
 	}
+	if len(f[8]) != 32 || strings.Trim(f[8], "0123456789abcdef") != "" {
+		return answerHeader{}, nil, corrupt("answer: no inputs digest")
+	}
 	h := answerHeader{
 		notAfter:  int64(nums[0]),
 		entry:     f[3],
 		id:        fileID{dev: nums[1], ino: nums[2], size: int64(nums[3]), mtimeNS: int64(nums[4])},
-		inputsLen: int(nums[5]),
-		answerLen: int(nums[6]),
+		digest:    f[8],
+		answerLen: int(nums[5]),
 	}
 	body := data[nl+1:]
-	if nums[5] > maxAnswerInputs || nums[6] > maxEntrySize || uint64(len(body)) != nums[5]+nums[6] {
-		return answerHeader{}, nil, corrupt("answer: lengths do not match the file")
+	if nums[5] > maxEntrySize || uint64(len(body)) != nums[5] {
+		return answerHeader{}, nil, corrupt("answer: length does not match the file")
 	}
 	return h, body, nil
 }

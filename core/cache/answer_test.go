@@ -140,35 +140,59 @@ func TestAnswer(t *testing.T) {
 }
 
 func TestParseAnswerRefuses(t *testing.T) {
-	id := strings.Repeat("a", 64)
+	id, dg := strings.Repeat("a", 64), strings.Repeat("0f", 16)
 	for _, data := range []string{
 		"",
-		"awskeep-answer 1 10 " + id + " 1 2 3 4 2 2\nino",
-		"awskeep-answer 2 10 " + id + " 1 2 3 4 2 2\ninout",
-		"awskeep-answer 1 010 " + id + " 1 2 3 4 2 2\ninout",
-		"awskeep-answer 1 -10 " + id + " 1 2 3 4 2 2\ninout",
-		"awskeep-answer 1 10 " + id + " 1 2 3 4 2\ninout",
-		"awskeep-answer 1 10 " + id + "  1 2 3 4 2 2\ninout",
-		"awskeep-answer 1 10 nothex 1 2 3 4 2 2\ninout",
-		"awskeep-answer 1 99999999999999999999 " + id + " 1 2 3 4 2 2\ninout",
-		"awskeep-answer 1 10 " + id + " 1 2 3 4 2 2\ninout!",
+		"awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg + " 3\nou",
+		"awskeep-answer 2 10 " + id + " 1 2 3 4 " + dg + " 3\nout",
+		"awskeep-answer 1 010 " + id + " 1 2 3 4 " + dg + " 3\nout",
+		"awskeep-answer 1 -10 " + id + " 1 2 3 4 " + dg + " 3\nout",
+		"awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg + "\nout",
+		"awskeep-answer 1 10 " + id + "  1 2 3 4 " + dg + " 3\nout",
+		"awskeep-answer 1 10 nothex 1 2 3 4 " + dg + " 3\nout",
+		"awskeep-answer 1 10 " + id + " 1 2 3 4 " + strings.ToUpper(dg) + " 3\nout",
+		"awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg[2:] + " 3\nout",
+		"awskeep-answer 1 99999999999999999999 " + id + " 1 2 3 4 " + dg + " 3\nout",
+		"awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg + " 3\nout!",
 	} {
 		if _, _, err := parseAnswer([]byte(data)); err == nil {
 			t.Errorf("parseAnswer(%q) accepted it", data)
 		}
 	}
-	h, body, err := parseAnswer([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 2 3\ninout"))
-	if err != nil || h.notAfter != 10 || h.id != (fileID{1, 2, 3, 4}) || string(body[:h.inputsLen]) != "in" || string(body[h.inputsLen:]) != "out" {
+	h, body, err := parseAnswer([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg + " 3\nout"))
+	if err != nil || h.notAfter != 10 || h.id != (fileID{1, 2, 3, 4}) || h.digest != dg || string(body) != "out" {
 		t.Fatalf("parseAnswer = %+v, %q, %v", h, body, err)
+	}
+}
+
+// TestAnswerHoldsNoInputs: the config file's bytes, which may hold secrets, are inputs but
+// never written into an answer.
+func TestAnswerHoldsNoInputs(t *testing.T) {
+	c, _ := testCache(t)
+	k := testKey()
+	if err := c.Put(context.Background(), k, testCreds(testNow.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	inputs := []byte("[profile p]\naws_secret_access_key = CONFIGSECRETMARKER\n")
+	putTestAnswer(t, c, k, string(inputs))
+	data, err := os.ReadFile(c.answerPath(testAnswerName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte("CONFIGSECRETMARKER")) {
+		t.Fatalf("the answer file holds the inputs:\n%s", data)
+	}
+	if _, ok := c.ReadAnswer(testAnswerName, inputs); !ok {
+		t.Fatal("the answer was not read back for its inputs")
 	}
 }
 
 // FuzzParseAnswer: any bytes give an error or a header whose lengths fit the body; the
 // error text never holds input bytes.
 func FuzzParseAnswer(f *testing.F) {
-	id := strings.Repeat("a", 64)
-	f.Add([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 2 3\ninout"))
-	f.Add([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 0 0\n"))
+	id, dg := strings.Repeat("a", 64), strings.Repeat("0f", 16)
+	f.Add([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg + " 3\nout"))
+	f.Add([]byte("awskeep-answer 1 10 " + id + " 1 2 3 4 " + dg + " 0\n"))
 	f.Add([]byte("awskeep-answer 1 \n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, body, err := parseAnswer(data)
@@ -178,7 +202,7 @@ func FuzzParseAnswer(f *testing.F) {
 			}
 			return
 		}
-		if h.inputsLen < 0 || h.answerLen < 0 || h.inputsLen+h.answerLen != len(body) || !isID(h.entry) || h.notAfter < 0 {
+		if h.answerLen != len(body) || !isID(h.entry) || len(h.digest) != 32 || h.notAfter < 0 {
 			t.Fatalf("accepted an inconsistent header %+v for a body of %d bytes", h, len(body))
 		}
 	})

@@ -7,8 +7,8 @@
 // program that links the standard library, package cache and this package (cmd/awskeep).
 // For a credential-process invocation it serializes the Inputs the full program's
 // settings come from, looks for the answer file the full program left under their Name
-// (cache.PutAnswer), and prints the answer if the file holds exactly these inputs and the
-// cache entry it was rendered from is still in place and fresh (cache.ReadAnswer).
+// (cache.PutAnswer), and prints the answer if the file holds the digest of these inputs
+// and the cache entry it was rendered from is still in place and fresh (cache.ReadAnswer).
 // Anything else (another command, a miss, no answer, a log level asking for details) runs
 // the full program, awskeep-full, in its place (execve), with the same arguments and
 // environment.
@@ -128,9 +128,9 @@ func Inputs(args []string, lookupEnv func(string) (string, bool), full string) (
 }
 
 // Name names the answer file and the turn lock of inputs: 16 lower-case hex digits of
-// their 64-bit FNV-1a hash. It is a file name, not a check: an answer is used only if the
-// inputs stored in it are equal to the invocation's, byte for byte (cache.ReadAnswer), so
-// two inputs with one name only share a file, never an answer. FNV-1a because the C
+// their 64-bit FNV-1a hash. It is a file name, not the check: an answer is used only if
+// the 128-bit digest stored in it is the invocation's (cache.ReadAnswer), so two inputs
+// with one name share a file, not an answer. FNV-1a because the C
 // front computes it too, without a cryptographic library.
 func Name(inputs []byte) string {
 	h := fnv.New64a()
