@@ -23,8 +23,10 @@
 //   - the user id, and the full program's file identity (device, inode, size, time), so
 //     that an upgrade orphans every answer.
 //
-// Secrets are not inputs: the PIN, IdP passwords and AWS credentials are read only after
-// settings are resolved and never affect the cache key.
+// awskeep's own secrets are not inputs: the PIN, IdP passwords and AWS credentials are read
+// only after settings are resolved and never affect the cache key. The config file's bytes
+// are, and may hold other tools' secrets (the AWS CLI reads keys from it too), so inputs are
+// kept in memory only: answer files store their digest.
 package fastpath
 
 import (
@@ -86,8 +88,8 @@ func Routable(args []string) bool {
 // the program name, the variables in EnvNames as lookupEnv finds them, the config file,
 // the user id and the file identity of full, the full program's path. The encoding is a
 // domain string, then each field as its length (8 bytes, big-endian) and its bytes; the C
-// front (cmd/cfront) writes the same bytes, which a cgo test compares. Inputs holds no
-// secret. It fails when the config file or the full program cannot be examined; the
+// front (cmd/cfront) writes the same bytes, which a cgo test compares. Inputs may hold
+// secrets of the config file: never write them anywhere. It fails when the config file or the full program cannot be examined; the
 // caller then takes the full path.
 func Inputs(args []string, lookupEnv func(string) (string, bool), full string) ([]byte, error) {
 	b := []byte(domain)
@@ -130,8 +132,8 @@ func Inputs(args []string, lookupEnv func(string) (string, bool), full string) (
 // Name names the answer file and the turn lock of inputs: 16 lower-case hex digits of
 // their 64-bit FNV-1a hash. It is a file name, not the check: an answer is used only if
 // the 128-bit digest stored in it is the invocation's (cache.ReadAnswer), so two inputs
-// with one name share a file, not an answer. FNV-1a because the C
-// front computes it too, without a cryptographic library.
+// with one name share a file, not an answer. FNV-1a because the C front computes it too,
+// without a cryptographic library.
 func Name(inputs []byte) string {
 	h := fnv.New64a()
 	h.Write(inputs)
