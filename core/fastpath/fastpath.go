@@ -89,8 +89,8 @@ func Routable(args []string) bool {
 // the user id and the file identity of full, the full program's path. The encoding is a
 // domain string, then each field as its length (8 bytes, big-endian) and its bytes; the C
 // front (cmd/cfront) writes the same bytes, which a cgo test compares. Inputs may hold
-// secrets of the config file: never write them anywhere. It fails when the config file or the full program cannot be examined; the
-// caller then takes the full path.
+// secrets of the config file: never write them anywhere. It fails when the config file or
+// the full program cannot be examined; the caller then takes the full path.
 func Inputs(args []string, lookupEnv func(string) (string, bool), full string) ([]byte, error) {
 	b := []byte(domain)
 	field := func(s string) {
