@@ -192,26 +192,40 @@ func TestCacheDirIsCaches(t *testing.T) {
 	}
 }
 
+// answer is a cache with one entry and the answer the full program leaves for inputs.
+type answer struct {
+	c               *cache.Cache
+	k               cache.Key
+	cr              creds.Credentials
+	dir, name, file string
+	inputs          []byte
+}
+
+func newAnswer(tb testing.TB, inputs []byte) answer {
+	tb.Helper()
+	a := answer{dir: filepath.Join(tb.TempDir(), "awskeep"), inputs: inputs, name: fastpath.Name(inputs)}
+	var err error
+	if a.c, err = cache.Open(func(o *cache.Options) { o.Dir = a.dir }); err != nil {
+		tb.Fatal(err)
+	}
+	a.k = cache.Key{KeyURI: "pkcs11:token=a;object=b", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Region: "us-east-1"}
+	a.cr = creds.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "token", Expiration: time.Now().Add(time.Hour)}
+	if err := a.c.Put(context.Background(), a.k, a.cr); err != nil {
+		tb.Fatal(err)
+	}
+	if err := a.c.PutAnswer(a.name, inputs, a.k, credproc.Marshal); err != nil {
+		tb.Fatal(err)
+	}
+	a.file = filepath.Join(a.dir, a.name+".answer")
+	return a
+}
+
 // TestReadAnswerIsCaches: for answers the full program writes, and for every way one
 // goes bad, the C front prints exactly what cache.ReadAnswer gives, or nothing when it
 // gives nothing.
 func TestReadAnswerIsCaches(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "awskeep")
-	c, err := cache.Open(func(o *cache.Options) { o.Dir = dir })
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := cache.Key{KeyURI: "pkcs11:token=a;object=b", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Region: "us-east-1"}
-	cr := creds.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "token", Expiration: time.Now().Add(time.Hour)}
-	if err := c.Put(context.Background(), k, cr); err != nil {
-		t.Fatal(err)
-	}
-	inputs := []byte("the inputs")
-	name := fastpath.Name(inputs)
-	if err := c.PutAnswer(name, inputs, k, credproc.Marshal); err != nil {
-		t.Fatal(err)
-	}
-	answerFile := filepath.Join(dir, name+".answer")
+	a := newAnswer(t, []byte("the inputs"))
+	c, k, cr, dir, name, inputs, answerFile := a.c, a.k, a.cr, a.dir, a.name, a.inputs, a.file
 	same := func(t *testing.T, what string, wantHit bool, in []byte) {
 		t.Helper()
 		want, gok := c.ReadAnswer(name, in)
@@ -311,22 +325,8 @@ func FuzzDigest(f *testing.F) {
 // FuzzReadAnswer compares the C front and cache.ReadAnswer on an answer file whose header
 // line is arbitrary, next to a real entry: both take it or both refuse it.
 func FuzzReadAnswer(f *testing.F) {
-	dir := filepath.Join(f.TempDir(), "awskeep")
-	c, err := cache.Open(func(o *cache.Options) { o.Dir = dir })
-	if err != nil {
-		f.Fatal(err)
-	}
-	k := cache.Key{KeyURI: "pkcs11:token=a;object=b", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Region: "us-east-1"}
-	cr := creds.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "token", Expiration: time.Now().Add(time.Hour)}
-	if err := c.Put(context.Background(), k, cr); err != nil {
-		f.Fatal(err)
-	}
-	inputs := []byte("in")
-	name := fastpath.Name(inputs)
-	if err := c.PutAnswer(name, inputs, k, credproc.Marshal); err != nil {
-		f.Fatal(err)
-	}
-	answerFile := filepath.Join(dir, name+".answer")
+	a := newAnswer(f, []byte("in"))
+	c, dir, name, inputs, answerFile := a.c, a.dir, a.name, a.inputs, a.file
 	valid, err := os.ReadFile(answerFile)
 	if err != nil {
 		f.Fatal(err)
