@@ -28,11 +28,11 @@ var (
 	binDir     string // awskeep and awskeep-full, as installed
 	goFrontDir string // the Go front, with a hard link of awskeep-full
 	pluginDir  string // the plugins
-	peerDir   string // the reference programs of testdata/peers
-	tmpDir    string
-	moto      *mototest.Server
-	alice     mototest.User
-	roleARN   string
+	peerDir    string // the reference programs of testdata/peers
+	tmpDir     string
+	moto       *mototest.Server
+	alice      mototest.User
+	roleARN    string
 )
 
 func TestMain(m *testing.M) {
