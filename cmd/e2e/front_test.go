@@ -156,6 +156,14 @@ func testFront(t *testing.T, goFront bool) {
 		mustSucceed(t, u.exec(front, "", env, args...), "credential-process from the fresh cache")
 	})
 
+	t.Run("under a plugin (AWSKEEP_PLUGIN_DEPTH) it refuses before the cache, in one line", func(t *testing.T) {
+		r := u.exec(front, "", []string{"AWSKEEP_PLUGIN_DEPTH=1"}, args...)
+		mustFailClearly(t, r, "may not run under an awskeep plugin")
+		if r.stdout != "" {
+			t.Fatal("the front answered from the cache under a plugin")
+		}
+	})
+
 	t.Run("a full program others could change, or none, is refused in one line", func(t *testing.T) {
 		chmodT(t, full, 0o775)
 		r := u.exec(front, "", nil, args...)
