@@ -32,6 +32,3 @@ func (b *Backend) deleteKey(context.Context, *selector, string) error { return e
 func (b *Backend) listKeys(context.Context, *selector, *keyuri.URI, string) ([]plugins.KeyEntry, error) {
 	return nil, errNoCgo
 }
-
-// Prepare does nothing without cgo: there is no module to load.
-func (b *Backend) Prepare(string) {}
