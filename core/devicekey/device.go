@@ -68,9 +68,7 @@ func Open(ctx context.Context, u *keyuri.URI, opts OpenOptions) (*Device, error)
 			return nil, err
 		}
 	}
-	host := opts.Host
-	host.KeyHint = u.String() // the plugin may begin opening the device at once
-	p, info, err := pluginhost.StartPath(ctx, path, u.Scheme, opts.Logger, host)
+	p, info, err := pluginhost.StartPath(ctx, path, u.Scheme, opts.Logger, opts.Host)
 	if err != nil {
 		return nil, creds.Wrap(creds.ClassPlugin, "", err)
 	}

@@ -60,9 +60,9 @@ func (p *Pooled) Key(ctx context.Context) (plugins.Key, error) {
 }
 
 // schemePlugins is what a long-lived plugin host (pluginhost.Pool) offers besides the
-// contract: the running plugin of a key's scheme, started if need be and told the key.
+// contract: the running plugin of a scheme, started if need be.
 type schemePlugins interface {
-	PluginFor(ctx context.Context, scheme, keyURI string) (*plugins.Plugin, error)
+	Plugin(ctx context.Context, scheme string) (*plugins.Plugin, error)
 }
 
 // info is what the key's plugin says about itself: through the pool's plugin of the key's
@@ -73,7 +73,7 @@ func (p *Pooled) info(ctx context.Context) (plugins.Info, error) {
 	var err error
 	if sp, ok := p.Backend.(schemePlugins); ok {
 		var pl *plugins.Plugin
-		if pl, err = sp.PluginFor(ctx, p.URI.Scheme, p.URI.String()); err != nil {
+		if pl, err = sp.Plugin(ctx, p.URI.Scheme); err != nil {
 			return plugins.Info{}, creds.Wrap(creds.ClassPlugin, "", err)
 		}
 		info, err = pl.Info(ctx)

@@ -143,7 +143,7 @@ func open(ctx context.Context, s engine.Settings, opts Options, pool *pluginhost
 
 // check starts the plugin, resolves the PIN and asks the device to describe the key.
 func (k *Key) check(ctx context.Context, u *keyuri.URI) error {
-	if _, err := k.pool.PluginFor(ctx, u.Scheme, u.String()); err != nil {
+	if _, err := k.pool.Plugin(ctx, u.Scheme); err != nil {
 		return creds.Wrap(creds.ClassPlugin, "", err)
 	}
 	key, err := k.device.Key(ctx)

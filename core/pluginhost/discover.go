@@ -25,11 +25,6 @@ type Options struct {
 	Executable func() (string, error)
 	// PinFile holds pinned checksums (see LoadPins); "" means none are pinned.
 	PinFile string
-	// KeyHint is the key URI a plugin is started for. Start passes it to the plugin
-	// without pin-value and pin-source (plugins.KeyHintEnvVar), so that a backend that can
-	// begins opening the device while the handshake and Info run (plugins.Preparer); a URI
-	// that does not parse is not passed. "" passes none. Pool sets it per key.
-	KeyHint string
 }
 
 func (o *Options) defaults() {

@@ -19,7 +19,7 @@ func (p *Pool) deviceBackendFor(ctx context.Context, key plugins.Key) (*plugins.
 	if err != nil {
 		return nil, err
 	}
-	return p.plugin(ctx, u.Scheme, key.URI)
+	return p.Plugin(ctx, u.Scheme)
 }
 
 // ListKeys routes to the plugin of the URI's scheme (protocol 1.3). A plugin without the

@@ -38,17 +38,6 @@ func NewPool(logger *slog.Logger, opts Options) *Pool {
 // Plugin returns the running plugin for scheme, starting one if there is none or the last
 // one has exited.
 func (p *Pool) Plugin(ctx context.Context, scheme string) (*plugins.Plugin, error) {
-	return p.plugin(ctx, scheme, "")
-}
-
-// PluginFor is Plugin for the key keyURI, of scheme: a plugin it starts is told the key
-// (Options.KeyHint, without PIN attributes), so that a backend that can begins opening the
-// device while the handshake and Info run (plugins.Preparer).
-func (p *Pool) PluginFor(ctx context.Context, scheme, keyURI string) (*plugins.Plugin, error) {
-	return p.plugin(ctx, scheme, keyURI)
-}
-
-func (p *Pool) plugin(ctx context.Context, scheme, keyHint string) (*plugins.Plugin, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -64,9 +53,7 @@ func (p *Pool) plugin(ctx context.Context, scheme, keyHint string) (*plugins.Plu
 		pl.Close()
 		delete(p.running, scheme)
 	}
-	opts := p.opts
-	opts.KeyHint = keyHint
-	pl, _, err := Start(ctx, scheme, p.logger, opts)
+	pl, _, err := Start(ctx, scheme, p.logger, p.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +78,7 @@ func (p *Pool) backendFor(ctx context.Context, key plugins.Key) (*plugins.Plugin
 	if err != nil {
 		return nil, err
 	}
-	return p.plugin(ctx, u.Scheme, key.URI)
+	return p.Plugin(ctx, u.Scheme)
 }
 
 // explain names a crash: after a call fails because the plugin went away, say how it died.

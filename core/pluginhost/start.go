@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/awskeep/awskeep/plugins"
-	"github.com/awskeep/awskeep/plugins/keyuri"
 )
 
 // ErrUnsafe means a plugin binary was refused before it was started.
@@ -52,9 +51,6 @@ func StartPath(ctx context.Context, path, scheme string, logger *slog.Logger, op
 	p, err := plugins.Launch(ctx, path, func(o *plugins.LaunchOptions) {
 		o.Logger = hclogTo(logger, name)
 		o.SHA256 = sum
-		if hint := keyHint(opts.KeyHint); hint != "" {
-			o.Env = append(o.Env, plugins.KeyHintEnvVar+"="+hint)
-		}
 		if deadline, ok := ctx.Deadline(); ok {
 			o.StartTimeout = time.Until(deadline)
 		}
@@ -88,19 +84,6 @@ func StartPath(ctx context.Context, path, scheme string, logger *slog.Logger, op
 		return nil, plugins.Info{}, fmt.Errorf("plugin %s does not serve scheme %q (it serves %s)", path, scheme, strings.Join(info.Schemes, ", "))
 	}
 	return p, info, nil
-}
-
-// keyHint is the key URI uri without its PIN attributes, or "" when uri is empty or does
-// not parse: what a plugin may see of the key it is started for.
-func keyHint(uri string) string {
-	if uri == "" {
-		return ""
-	}
-	u, err := keyuri.Parse(uri)
-	if err != nil {
-		return ""
-	}
-	return u.WithoutSecrets().String()
 }
 
 // CheckPermissions refuses a plugin binary that someone other than its owner (or root)
