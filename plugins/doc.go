@@ -22,9 +22,7 @@
 // [CapabilityPIN] say what the backend's keys are; the conformance kit holds it to them.
 // Protocol 1.3 adds two optional operations, [KeyLister] and [AuditLogReader], claimed with
 // [CapabilityListKeys] and [CapabilityAuditLog]; a backend without them answers
-// [ErrUnsupported] through the SDK, with no code of its own. A backend that implements
-// [Preparer] begins opening its device, with the key the host names in [KeyHintEnvVar],
-// while the plugin's handshake runs.
+// [ErrUnsupported] through the SDK, with no code of its own.
 //
 // Key URIs are parsed by package keyuri. Protocol versions follow one rule: a new minor
 // version only adds (see proto/awskeep/plugin/v1/backend.proto).

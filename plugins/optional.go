@@ -190,35 +190,3 @@ func ReadAuditLog(ctx context.Context, b Backend, key Key, req AuditLogRequest) 
 	}
 	return r.AuditLog(ctx, key, req)
 }
-
-// KeyHintEnvVar names the variable in which the host tells a plugin, as it starts it, the
-// key it is started for: the key URI without pin-value and pin-source (never a secret).
-// Plugins built with this SDK read it in Serve (see Preparer) and remove it from their
-// environment; a plugin that ignores it loses nothing.
-const KeyHintEnvVar = "AWSKEEP_KEY_HINT"
-
-// Preparer is implemented by backends that can begin opening a device before the host's
-// first request: load a vendor library, connect to a daemon, decrypt a keyset. Serve calls
-// Prepare once, in a goroutine of its own, as the plugin starts, with the host's key hint
-// (KeyHintEnvVar), so that the work overlaps the handshake, the gRPC connection and Info,
-// which cost the cold path several milliseconds each.
-//
-// Prepare holds no PIN and must not log in, must not block the first request beyond the
-// work it shares with it (guard shared state as the first request would), and keeps its
-// errors to itself: the first request meets the same cause and reports it. The hint is
-// what the host is about to ask for, not a promise: a request for another key must work
-// as without Prepare. It is not part of the gRPC protocol; a host that sets no hint, or a
-// backend without Prepare, behaves as before.
-type Preparer interface {
-	Prepare(keyURI string)
-}
-
-// prepare starts b's Prepare with the hint in the environment, if both are there, and
-// removes the hint so that nothing the plugin starts inherits it.
-func prepare(b Backend, getenv func(string) string, unsetenv func(string) error) {
-	hint := getenv(KeyHintEnvVar)
-	unsetenv(KeyHintEnvVar)
-	if p, ok := b.(Preparer); ok && hint != "" {
-		go p.Prepare(hint)
-	}
-}

@@ -56,8 +56,6 @@ func Serve(b Backend, optFns ...func(*ServeOptions)) {
 	}
 	guardStdout()
 	go exitWithParent(opts.ParentCheckInterval)
-	// The device work that needs no PIN starts now, beside the handshake (Preparer).
-	prepare(b, os.Getenv, os.Unsetenv)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: versionedPlugins(b),
