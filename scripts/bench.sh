@@ -62,8 +62,8 @@ phase3-plugin-start|plugin start and init, until its handshake line
 phase4-grpc-info|gRPC connection on the peer-checked unix socket, and Info
 phase5-device|the first device HMAC (with the module load and login)
 phase6-sts|signing and the STS round trip
-phase7-plugin-close|waiting for the plugin to exit
-phase8-print-exit|after the plugin exited: print the credentials and exit
+phase7-plugin-close|waiting, after STS answered, for the plugin to exit (it is closed once the device has answered)
+phase8-print-exit|after STS answered and the plugin exited: print the credentials and exit
 printed|exec to the credentials on stdout
 '
 

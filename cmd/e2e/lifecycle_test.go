@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -178,4 +183,54 @@ func TestHostKilledLeavesNoPlugin(t *testing.T) {
 		}
 		t.Fatalf("a second after SIGKILL of the host, plugin processes remain: %v", left)
 	}
+}
+
+// TestPluginClosedWhileSTSAnswers: a cold credential-process closes the plugin as soon as
+// the device has signed, so that the plugin winds down during the STS round trip, not
+// after it. An STS stand-in in front of moto holds each request until no plugin process
+// runs any more (or three seconds have passed), then passes it on: the credentials must
+// work, and the plugin must have gone before STS answered.
+func TestPluginClosedWhileSTSAnswers(t *testing.T) {
+	u := newUser(t)
+	u.importKey("prod", world.alice.SecretAccessKey)
+	upstream, err := url.Parse(world.server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []bool // per request: did the plugin exit before it was passed on?
+	forward := httputil.NewSingleHostReverseProxy(upstream)
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gone := false
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if gone = len(pluginProcesses(t)) == 0; gone {
+				break
+			}
+		}
+		mu.Lock()
+		held = append(held, gone)
+		mu.Unlock()
+		forward.ServeHTTP(w, r)
+	}))
+	defer sts.Close()
+
+	r := u.run("", nil, "credential-process", "--key", u.keyURI("prod"), "--access-key-id", world.alice.AccessKeyID,
+		"--endpoint-url", sts.URL, "--role-arn", world.roleARN, "--no-cache")
+	mustSucceed(t, r, "credential-process through the holding STS")
+	c, err := parseCredentials(r.stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if arn := callerARN(t, c); !strings.Contains(arn, "assumed-role/deployer/") {
+		t.Errorf("credentials are for %s, want the deployer role", arn)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(held) != 1 {
+		t.Fatalf("STS got %d requests, want 1", len(held))
+	}
+	if !held[0] {
+		t.Error("the plugin still ran three seconds into the STS call: it is closed only after STS answers")
+	}
+	noPluginLeft(t)
 }

@@ -153,7 +153,11 @@ func (opts OpenOptions) getenv() func(string) string {
 }
 
 // Close ends the plugin.
-func (d *Device) Close() { d.plugin.Close() }
+func (d *Device) Close() {
+	if d.plugin != nil { // nil for a Device around an in-process Backend
+		d.plugin.Close()
+	}
+}
 
 // Name is the plugin's name (pkcs11, tpm, ...).
 func (d *Device) Name() string { return d.plugin.Name() }

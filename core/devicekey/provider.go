@@ -87,9 +87,11 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 		if err != nil {
 			return creds.Credentials{}, creds.Wrap(creds.ClassPlugin, "open key "+p.Key.WithoutSecrets().String(), err)
 		}
-		defer d.Close()
+		// Closed once it has answered, while STS is called, and waited for before returning.
+		rel := newReleasing(d)
+		defer rel.Close()
 		log.Debug("plugin started", "plugin", d.Name(), "elapsed", now().Sub(start))
-		deriver = d.Deriver()
+		deriver = rel.Deriver()
 	}
 	deriver = loggedDeriver(deriver, log, now, start)
 
@@ -110,7 +112,11 @@ func (p *Provider) Retrieve(ctx context.Context) (creds.Credentials, error) {
 	}
 	client := sts.New(deriver, r.AccessKeyID, func(o *sts.Options) {
 		o.Region, o.EndpointURL, o.HTTPClient = stsOpts.Region, stsOpts.EndpointURL, stsOpts.HTTPClient
+		// A retry re-signs with the kSigning of the first attempt, not with the device
+		// (released after its answer); zeroed by Close below.
+		o.SignerOptions = append(o.SignerOptions, func(so *sigv4.Options) { so.CacheSigningKey = true })
 	})
+	defer client.Close()
 	var out creds.Credentials
 	op := "GetSessionToken"
 	if r.RoleARN != "" {

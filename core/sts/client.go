@@ -35,6 +35,7 @@ type Options struct {
 // Client calls STS, signing with a long-term access key whose secret is in a device.
 type Client struct {
 	api    *awssts.Client
+	signer *sigv4.Signer // nil for NewUnsigned
 	region string
 	now    func() time.Time
 }
@@ -47,7 +48,17 @@ func New(d sigv4.Deriver, accessKeyID string, optFns ...func(*Options)) *Client 
 	public := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: accessKeyID, Source: "awskeep"}, nil
 	})
-	return newClient(opts, public, splitSigner{signer})
+	c := newClient(opts, public, splitSigner{signer})
+	c.signer = signer
+	return c
+}
+
+// Close zeroes the signing keys the client's signer cached (sigv4.Options.CacheSigningKey).
+// The client can still be used: it then asks the Deriver again.
+func (c *Client) Close() {
+	if c.signer != nil {
+		c.signer.Close()
+	}
 }
 
 // NewUnsigned returns a Client for the operations STS does not sign
