@@ -40,6 +40,7 @@ CredentialProcess/pkcs11-warm-cache-hit-profile|awskeep cache hit (--profile)|Cr
 CredentialProcess/pkcs11-warm-cache-hit-profile-go-front|awskeep cache hit (--profile), Go front (other systems than linux)|CredentialProcess/static-stub
 ## Fresh credentials, GetSessionToken, against the STS floor
 CredentialProcess/sts-floor|STS floor: stdlib SigV4 + one POST|CredentialProcess/sts-floor
+CredentialProcess/host-start-floor|the start alone of a Go program linking the plugin SDK and the SDK STS client|CredentialProcess/sts-floor
 CredentialProcess/pkcs11-reinit|PKCS#11 re-initialised per signature (SoftHSM)|CredentialProcess/sts-floor
 CredentialProcess/pkcs11-softhsm-cold-session-token|awskeep cold, SoftHSM|CredentialProcess/sts-floor
 ## Fresh credentials, AssumeRole, against the STS floor
@@ -108,7 +109,10 @@ printed|exec to the credentials on stdout
 	echo "reference programs run the same way: a shell stub and a Go hello world that print static JSON, a"
 	echo "stdlib-only program that reads and prints a JSON credential file, the STS floor (stdlib SigV4 and"
 	echo "one POST to the same moto) and a helper that loads, initialises, logs in to and finalises PKCS#11"
-	echo "for its one HMAC (pkcs11-reinit, as aws-pkcs-process-credential does). ColdPhases: see below."
+	echo "for its one HMAC (pkcs11-reinit, as aws-pkcs-process-credential does), and host-start-floor: a Go"
+	echo "program that links the plugin SDK (go-plugin, gRPC) and the SDK's STS client and exits, the start"
+	echo "alone of any host with plugin isolation (a cold run starts two such programs: host and plugin)."
+	echo "ColdPhases: see below."
 	echo "Concurrent32: 32 invocations started at once, until the last has printed. Serve: one GET of a"
 	echo "served credential from \`awskeep serve\` (ECS endpoint), alone and with 16 clients at once."
 	echo "DirectSign: one signature through core/devicesign (the Go API) with the SoftHSM key, by 1 and 8"

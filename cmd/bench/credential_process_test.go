@@ -136,6 +136,7 @@ func BenchmarkCredentialProcess(b *testing.B) {
 	// What fresh credentials could cost at best, what they cost a helper that re-initialises
 	// PKCS#11 per signature, then awskeep's cold runs (--no-cache: plugin start, device
 	// login, HMAC and STS), AssumeRole unless named session-token.
+	program("host-start-floor", func(*testing.B) *exec.Cmd { return hostStart() })
 	program("sts-floor", func(b *testing.B) *exec.Cmd { return stsFloor(b, "") })
 	program("sts-floor-assume-role", func(b *testing.B) *exec.Cmd { return stsFloor(b, roleARN) })
 	program("pkcs11-reinit", func(b *testing.B) *exec.Cmd {

@@ -34,6 +34,10 @@ func stub(b *testing.B) string {
 // goHello is the Go hello world: a Go binary that prints the static JSON.
 func goHello() *exec.Cmd { return exec.Command(filepath.Join(peerDir, "hello")) }
 
+// hostStart starts a Go program that links what a plugin host links (the plugin SDK and the
+// SDK's STS client) and exits: a floor under any cold path with plugin isolation.
+func hostStart() *exec.Cmd { return exec.Command(filepath.Join(peerDir, "hoststart")) }
+
 // jsonReader reads a credential file and prints it, as a helper with a file cache does on
 // a hit, with the standard library only.
 func jsonReader(b *testing.B) *exec.Cmd {

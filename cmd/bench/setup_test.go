@@ -70,6 +70,7 @@ func setup() error {
 		{peerDir + "/", peers + "hello", "0", ""},
 		{peerDir + "/", peers + "jsonreader", "0", ""},
 		{peerDir + "/", peers + "stsfloor", "0", ""},
+		{peerDir + "/", peers + "hoststart", "0", ""},
 		{filepath.Join(peerDir, "pkcs11reinit"), peers + "stsfloor", "1", "pkcs11"},
 	} {
 		cmd := exec.Command("go", "build", "-trimpath", "-tags="+b.tags, "-o", b.out, b.pkg)
