@@ -52,10 +52,20 @@ func (f *faultyUser) credentialProcess(extra ...string) result {
 // this package built.
 func pluginProcesses(t *testing.T) []int {
 	t.Helper()
+	pids, err := listPluginProcesses()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pids
+}
+
+// listPluginProcesses is pluginProcesses for goroutines other than the test's (a server's
+// handler), which may not call t.Fatal.
+func listPluginProcesses() ([]int, error) {
 	want := filepath.Join(pluginDir, "awskeep-plugin-pkcs11")
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var pids []int
 	for _, e := range entries {
@@ -69,7 +79,7 @@ func pluginProcesses(t *testing.T) []int {
 			}
 		}
 	}
-	return pids
+	return pids, nil
 }
 
 // noPluginLeft fails the test if a plugin process outlives the command that started it,
@@ -203,7 +213,8 @@ func TestPluginClosedWhileSTSAnswers(t *testing.T) {
 	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gone := false
 		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			if gone = len(pluginProcesses(t)) == 0; gone {
+			if pids, err := listPluginProcesses(); err == nil && len(pids) == 0 {
+				gone = true
 				break
 			}
 		}
